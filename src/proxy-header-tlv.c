@@ -1,0 +1,367 @@
+/* The TLVs of a v2 header. Every length is checked against its container,
+   known TLVs may appear once, and the strings a login process will use as
+   identities (CN, AUTHORITY) are validated before anyone sees them. */
+
+#include <string.h>
+
+#include "proxy-header-private.h"
+
+#define SSL_TLV_FIXED_SIZE 5
+#define CRC32C_SIZE 4
+#define HOST_NAME_MAX_SIZE 253
+#define HOST_LABEL_MAX_SIZE 63
+
+struct tlv_walk {
+	const unsigned char *pos, *end;
+	const char *truncated_reason, *overrun_reason;
+};
+
+enum tlv_walk_result {
+	TLV_WALK_END,
+	TLV_WALK_NEXT,
+	TLV_WALK_INVALID,
+};
+
+static enum tlv_walk_result
+tlv_walk_next(struct tlv_walk *walk, struct proxy_header_tlv *tlv_r,
+	      const char **reason_r)
+{
+	size_t left = (size_t)(walk->end - walk->pos);
+
+	if (left == 0)
+		return TLV_WALK_END;
+	if (left < 3) {
+		*reason_r = walk->truncated_reason;
+		return TLV_WALK_INVALID;
+	}
+	tlv_r->type = walk->pos[0];
+	tlv_r->value.size = proxy_header_be16(walk->pos + 1);
+	tlv_r->value.data = walk->pos + 3;
+	if (tlv_r->value.size > left - 3) {
+		*reason_r = walk->overrun_reason;
+		return TLV_WALK_INVALID;
+	}
+	walk->pos += 3 + tlv_r->value.size;
+	return TLV_WALK_NEXT;
+}
+
+static bool has_control_char(const struct proxy_header_bytes *value)
+{
+	for (size_t i = 0; i < value->size; i++) {
+		if (value->data[i] < 0x20 || value->data[i] == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+static size_t utf8_sequence_length(const unsigned char *p, size_t left)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > left)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+static bool is_valid_utf8(const struct proxy_header_bytes *value)
+{
+	for (size_t i = 0; i < value->size; ) {
+		size_t len = utf8_sequence_length(value->data + i,
+						  value->size - i);
+		if (len == 0)
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+static bool is_host_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* RFC 1123 host name: dot-separated labels of 1-63 letters, digits,
+   hyphens (and underscores, which real certificates' names contain), no
+   label starting or ending with a hyphen; one trailing dot allowed. */
+static bool is_valid_host_name(const struct proxy_header_bytes *value)
+{
+	size_t size = value->size, label_start = 0;
+
+	if (size > 0 && value->data[size - 1] == '.')
+		size--;
+	if (size == 0 || size > HOST_NAME_MAX_SIZE)
+		return false;
+	for (size_t i = 0; i <= size; i++) {
+		if (i < size && value->data[i] != '.') {
+			if (!is_host_char(value->data[i]))
+				return false;
+			continue;
+		}
+		size_t label_len = i - label_start;
+		if (label_len == 0 || label_len > HOST_LABEL_MAX_SIZE ||
+		    value->data[label_start] == '-' ||
+		    value->data[i - 1] == '-')
+			return false;
+		label_start = i + 1;
+	}
+	return true;
+}
+
+static bool
+check_text(const struct proxy_header_bytes *value, const char *empty_reason,
+	   const char *control_reason, const char **reason_r)
+{
+	if (value->size == 0) {
+		*reason_r = empty_reason;
+		return false;
+	}
+	if (has_control_char(value)) {
+		*reason_r = control_reason;
+		return false;
+	}
+	return true;
+}
+
+static bool
+set_once(struct proxy_header_bytes *field, const struct proxy_header_tlv *tlv,
+	 const char *duplicate_reason, const char **reason_r)
+{
+	if (field->data != NULL) {
+		*reason_r = duplicate_reason;
+		return false;
+	}
+	*field = tlv->value;
+	return true;
+}
+
+static bool
+decode_ssl_sub_tlv(const struct proxy_header_tlv *tlv,
+		   struct proxy_header *hdr, const char **reason_r)
+{
+	switch (tlv->type) {
+	case PROXY_HEADER_TLV_SSL_VERSION:
+		return set_once(&hdr->ssl_version, tlv,
+				"SSL TLV has more than one VERSION", reason_r) &&
+			check_text(&tlv->value, "SSL VERSION is empty",
+				   "SSL VERSION contains a control character",
+				   reason_r);
+	case PROXY_HEADER_TLV_SSL_CN:
+		if (!set_once(&hdr->ssl_cn, tlv,
+			      "SSL TLV has more than one CN", reason_r) ||
+		    !check_text(&tlv->value, "SSL CN is empty",
+				"SSL CN contains NUL or a control character",
+				reason_r))
+			return false;
+		if (!is_valid_utf8(&tlv->value)) {
+			*reason_r = "SSL CN is not valid UTF-8";
+			return false;
+		}
+		return true;
+	case PROXY_HEADER_TLV_SSL_CIPHER:
+		return set_once(&hdr->ssl_cipher, tlv,
+				"SSL TLV has more than one CIPHER", reason_r) &&
+			check_text(&tlv->value, "SSL CIPHER is empty",
+				   "SSL CIPHER contains a control character",
+				   reason_r);
+	case PROXY_HEADER_TLV_SSL_SIG_ALG:
+		return set_once(&hdr->ssl_sig_alg, tlv,
+				"SSL TLV has more than one SIG_ALG", reason_r) &&
+			check_text(&tlv->value, "SSL SIG_ALG is empty",
+				   "SSL SIG_ALG contains a control character",
+				   reason_r);
+	case PROXY_HEADER_TLV_SSL_KEY_ALG:
+		return set_once(&hdr->ssl_key_alg, tlv,
+				"SSL TLV has more than one KEY_ALG", reason_r) &&
+			check_text(&tlv->value, "SSL KEY_ALG is empty",
+				   "SSL KEY_ALG contains a control character",
+				   reason_r);
+	}
+	hdr->unknown_ssl_tlv_count++;
+	return true;
+}
+
+static bool
+decode_ssl(const struct proxy_header_bytes *value, struct proxy_header *hdr,
+	   const char **reason_r)
+{
+	struct tlv_walk walk;
+	struct proxy_header_tlv sub;
+	enum tlv_walk_result ret;
+
+	if (hdr->have_ssl) {
+		*reason_r = "v2 header has more than one SSL TLV";
+		return false;
+	}
+	if (value->size < SSL_TLV_FIXED_SIZE) {
+		*reason_r = "SSL TLV is shorter than its 5-byte fixed part";
+		return false;
+	}
+	hdr->have_ssl = true;
+	hdr->ssl_client = value->data[0];
+	hdr->ssl_verify = proxy_header_be32(value->data + 1);
+
+	walk.pos = value->data + SSL_TLV_FIXED_SIZE;
+	walk.end = value->data + value->size;
+	walk.truncated_reason = "SSL sub-TLV header is truncated";
+	walk.overrun_reason = "SSL sub-TLV length exceeds the SSL TLV";
+	while ((ret = tlv_walk_next(&walk, &sub, reason_r)) == TLV_WALK_NEXT) {
+		if (!decode_ssl_sub_tlv(&sub, hdr, reason_r))
+			return false;
+	}
+	if (ret == TLV_WALK_INVALID)
+		return false;
+
+	/* HAProxy sends certificate details only for TLS connections; a
+	   client identity without TLS is a forgery or a broken proxy */
+	if ((hdr->ssl_client & PROXY_HEADER_CLIENT_SSL) == 0 &&
+	    ((hdr->ssl_client & (PROXY_HEADER_CLIENT_CERT_CONN |
+				 PROXY_HEADER_CLIENT_CERT_SESS)) != 0 ||
+	     hdr->ssl_cn.data != NULL)) {
+		*reason_r = "SSL TLV has client certificate data without "
+			"the SSL client flag";
+		return false;
+	}
+	return true;
+}
+
+static bool
+decode_authority(const struct proxy_header_tlv *tlv, struct proxy_header *hdr,
+		 const char **reason_r)
+{
+	if (!set_once(&hdr->authority, tlv,
+		      "v2 header has more than one AUTHORITY TLV", reason_r) ||
+	    !check_text(&tlv->value, "AUTHORITY TLV is empty",
+			"AUTHORITY TLV contains NUL or a control character",
+			reason_r))
+		return false;
+	if (!is_valid_host_name(&tlv->value)) {
+		*reason_r = "AUTHORITY TLV is not a valid host name";
+		return false;
+	}
+	return true;
+}
+
+static bool
+decode_crc32c(const struct proxy_header_tlv *tlv, struct proxy_header *hdr,
+	      const unsigned char **crc_pos_r, const char **reason_r)
+{
+	if (hdr->have_crc32c) {
+		*reason_r = "v2 header has more than one CRC32C TLV";
+		return false;
+	}
+	if (tlv->value.size != CRC32C_SIZE) {
+		*reason_r = "CRC32C TLV is not 4 bytes long";
+		return false;
+	}
+	hdr->have_crc32c = true;
+	hdr->crc32c = proxy_header_be32(tlv->value.data);
+	*crc_pos_r = tlv->value.data;
+	return true;
+}
+
+static bool
+decode_tlv(const struct proxy_header_tlv *tlv, struct proxy_header *hdr,
+	   const unsigned char **crc_pos_r, const char **reason_r)
+{
+	switch (tlv->type) {
+	case PROXY_HEADER_TLV_ALPN:
+		if (tlv->value.size == 0) {
+			*reason_r = "ALPN TLV is empty";
+			return false;
+		}
+		return set_once(&hdr->alpn, tlv,
+				"v2 header has more than one ALPN TLV",
+				reason_r);
+	case PROXY_HEADER_TLV_AUTHORITY:
+		return decode_authority(tlv, hdr, reason_r);
+	case PROXY_HEADER_TLV_CRC32C:
+		return decode_crc32c(tlv, hdr, crc_pos_r, reason_r);
+	case PROXY_HEADER_TLV_NOOP:
+		hdr->noop_count++;
+		return true;
+	case PROXY_HEADER_TLV_UNIQUE_ID:
+		if (tlv->value.size > PROXY_HEADER_UNIQUE_ID_MAX_SIZE) {
+			*reason_r = "UNIQUE_ID TLV is longer than 128 bytes";
+			return false;
+		}
+		return set_once(&hdr->unique_id, tlv,
+				"v2 header has more than one UNIQUE_ID TLV",
+				reason_r);
+	case PROXY_HEADER_TLV_SSL:
+		return decode_ssl(&tlv->value, hdr, reason_r);
+	case PROXY_HEADER_TLV_NETNS:
+		return set_once(&hdr->netns, tlv,
+				"v2 header has more than one NETNS TLV",
+				reason_r) &&
+			check_text(&tlv->value, "NETNS TLV is empty",
+				   "NETNS TLV contains a control character",
+				   reason_r);
+	}
+	hdr->unknown_tlv_count++;
+	return true;
+}
+
+static bool
+verify_crc32c(const unsigned char *header, const struct proxy_header *hdr,
+	      const unsigned char *crc_pos)
+{
+	static const unsigned char zeros[CRC32C_SIZE] = { 0, 0, 0, 0 };
+	size_t before = (size_t)(crc_pos - header);
+	uint32_t crc;
+
+	crc = proxy_header_crc32c(0, header, before);
+	crc = proxy_header_crc32c(crc, zeros, CRC32C_SIZE);
+	crc = proxy_header_crc32c(crc, crc_pos + CRC32C_SIZE,
+				  hdr->size - before - CRC32C_SIZE);
+	return crc == hdr->crc32c;
+}
+
+bool proxy_header_decode_tlvs(const unsigned char *header,
+			      struct proxy_header *hdr, const char **reason_r)
+{
+	struct tlv_walk walk;
+	struct proxy_header_tlv tlv;
+	enum tlv_walk_result ret;
+	const unsigned char *crc_pos = NULL;
+
+	walk.pos = hdr->tlvs.data;
+	walk.end = hdr->tlvs.data + hdr->tlvs.size;
+	walk.truncated_reason = "TLV header is truncated";
+	walk.overrun_reason = "TLV length exceeds the header length";
+	while ((ret = tlv_walk_next(&walk, &tlv, reason_r)) == TLV_WALK_NEXT) {
+		if (!decode_tlv(&tlv, hdr, &crc_pos, reason_r))
+			return false;
+	}
+	if (ret == TLV_WALK_INVALID)
+		return false;
+	if (crc_pos != NULL && !verify_crc32c(header, hdr, crc_pos)) {
+		*reason_r = "CRC32C checksum does not match the header";
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Create a test CA, a server certificate, a CA-signed client certificate
+# and a self-signed client certificate in directory $1.
+# Usage: make-certs.sh DIR [CLIENT_CN]
+set -eu
+dir=$1
+cn=${2:-certuser}
+mkdir -p "$dir"
+cd "$dir"
+[ -f ca.pem ] && exit 0
+subj() { printf '/O=dovecot-haproxy-tlv test/CN=%s' "$1"; }
+openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
+	-keyout ca.key -out ca.pem -subj "$(subj 'Test CA')" \
+	-addext basicConstraints=critical,CA:TRUE \
+	-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+issue() {
+	name=$1; subject=$2; ext=$3
+	openssl req -newkey rsa:2048 -nodes -keyout "$name.key" \
+		-out "$name.csr" -subj "$(subj "$subject")" 2>/dev/null
+	printf '%s\n' "$ext" > "$name.ext"
+	openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key \
+		-CAcreateserial -days 3650 -sha256 -extfile "$name.ext" \
+		-out "$name.pem" 2>/dev/null
+	cat "$name.pem" "$name.key" > "$name-combined.pem"
+}
+issue server localhost \
+	"subjectAltName=DNS:localhost,DNS:mail.example.test,IP:127.0.0.1,IP:::1
+extendedKeyUsage=serverAuth"
+issue client "$cn" "extendedKeyUsage=clientAuth"
+issue proxy haproxy-backend "extendedKeyUsage=clientAuth"
+openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
+	-keyout selfsigned.key -out selfsigned.pem \
+	-subj "$(subj "$cn")" 2>/dev/null
+cat selfsigned.pem selfsigned.key > selfsigned-combined.pem
