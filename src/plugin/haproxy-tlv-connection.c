@@ -1,0 +1,380 @@
+/* Reads the PROXY header of every connection on a `haproxy = yes`
+   listener before login-common sees the connection.
+
+   Core would read the header itself for such listeners. At the first
+   ioloop iteration (after plugins are initialised, before any connection
+   is accepted) the plugin clears their haproxy flag and wraps the service's
+   connection callback, so core hands it the untouched socket. The login
+   client is created only once the header has been applied: client_alloc()
+   then sees the real client address (trusted networks, penalties, events,
+   settings filters) and an `ssl = yes` listener starts its TLS handshake
+   only after the header. */
+
+#include "lib.h"
+#include "ioloop.h"
+#include "net.h"
+#include "llist.h"
+#include "array.h"
+#include "buffer.h"
+#include "master-service-private.h"
+#include "master-service-settings.h"
+#include "proxy-header.h"
+#include "haproxy-tlv-plugin.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct haproxy_tlv_conn {
+	struct haproxy_tlv_conn *prev, *next;
+	pool_t pool;
+	struct event *event;
+
+	struct master_service_connection conn;
+	struct io *io;
+	struct timeout *to;
+	/* header bytes already consumed from the socket: only when the
+	   header arrived in pieces */
+	buffer_t *partial;
+};
+
+const struct haproxy_tlv_header *haproxy_tlv_current_header = NULL;
+int haproxy_tlv_current_fd = -1;
+
+static struct haproxy_tlv_conn *haproxy_conns = NULL;
+static struct timeout *to_takeover = NULL;
+static master_service_connection_callback_t *core_callback = NULL;
+static ARRAY(int) haproxy_listen_fds;
+
+static bool is_haproxy_listener(int listen_fd)
+{
+	const int *fdp;
+
+	array_foreach(&haproxy_listen_fds, fdp) {
+		if (*fdp == listen_fd)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static bool haproxy_tlv_peer_is_trusted(const struct ip_addr *ip,
+					struct event *event)
+{
+	const char *networks =
+		master_service_settings_get(master_service)->haproxy_trusted_networks;
+	const char *const *net;
+	struct ip_addr net_ip;
+	unsigned int bits;
+
+	if (networks == NULL)
+		return FALSE;
+	for (net = t_strsplit_spaces(networks, ", "); *net != NULL; net++) {
+		if (net_parse_range(*net, &net_ip, &bits) < 0) {
+			e_error(event, "haproxy_trusted_networks: "
+				"Invalid network '%s'", *net);
+			return FALSE;
+		}
+		if (net_is_in_network(ip, &net_ip, bits))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static void haproxy_tlv_conn_free(struct haproxy_tlv_conn **_hpconn)
+{
+	struct haproxy_tlv_conn *hpconn = *_hpconn;
+
+	*_hpconn = NULL;
+	DLLIST_REMOVE(&haproxy_conns, hpconn);
+	io_remove(&hpconn->io);
+	timeout_remove(&hpconn->to);
+	event_unref(&hpconn->event);
+	pool_unref(&hpconn->pool);
+}
+
+/* Close the connection: core's accounting closes the fd */
+static void haproxy_tlv_conn_fail(struct haproxy_tlv_conn *hpconn)
+{
+	struct master_service_connection conn = hpconn->conn;
+
+	haproxy_tlv_conn_free(&hpconn);
+	conn.accepted = FALSE;
+	master_service_client_connection_handled(master_service, &conn);
+}
+
+static void
+haproxy_tlv_conn_reject(struct haproxy_tlv_conn *hpconn, const char *name,
+			const char *reason)
+{
+	struct event_passthrough *e =
+		event_create_passthrough(hpconn->event)->
+		set_name(name)->
+		add_str("error", reason);
+
+	e_error(e->event(), "Invalid PROXY header, connection closed: %s",
+		reason);
+	haproxy_tlv_conn_fail(hpconn);
+}
+
+static bool
+haproxy_tlv_conn_policy_ok(struct haproxy_tlv_conn *hpconn,
+			   const struct haproxy_tlv_header *header)
+{
+	if (haproxy_tlv_set->haproxy_tlv_require_tls && !header->local &&
+	    !header->tls) {
+		struct event_passthrough *e =
+			event_create_passthrough(hpconn->event)->
+			set_name("haproxy_tlv_tls_required");
+		e_warning(e->event(), "PROXY header does not report TLS and "
+			  "haproxy_tlv_require_tls = yes: connection closed");
+		haproxy_tlv_conn_fail(hpconn);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
+			const struct proxy_header *hdr)
+{
+	struct master_service_connection conn = hpconn->conn;
+	const struct haproxy_tlv_header *header;
+
+	header = haproxy_tlv_header_import(hpconn->pool, hdr);
+	if (!haproxy_tlv_conn_policy_ok(hpconn, header))
+		return;
+	haproxy_tlv_header_apply(hdr, &conn);
+
+	struct event_passthrough *e =
+		event_create_passthrough(hpconn->event)->
+		set_name("haproxy_tlv_header_received")->
+		add_int("proxy_version", header->version)->
+		add_str("proxy_command", header->local ? "LOCAL" : "PROXY");
+	if (conn.proxied) {
+		e->add_str("client_ip", net_ip2addr(&conn.remote_ip));
+		e->add_int("client_port", conn.remote_port);
+	}
+	e_debug(e->event(), "PROXY v%u header (%zu bytes) received%s",
+		header->version, hdr->size, header->local ?
+		", using the connection's own addresses" : "");
+
+	/* the io and timeout must be gone before login-common takes over
+	   the fd; the header stays in the pool until the client has it */
+	io_remove(&hpconn->io);
+	timeout_remove(&hpconn->to);
+
+	conn.accepted = FALSE;
+	haproxy_tlv_current_header = header;
+	haproxy_tlv_current_fd = conn.fd;
+	core_callback(&conn);
+	haproxy_tlv_current_header = NULL;
+	haproxy_tlv_current_fd = -1;
+
+	haproxy_tlv_conn_free(&hpconn);
+	master_service_client_connection_handled(master_service, &conn);
+}
+
+static ssize_t haproxy_tlv_recv(int fd, void *buf, size_t size, int flags)
+{
+	ssize_t ret;
+
+	do {
+		ret = recv(fd, buf, size, flags);
+	} while (ret < 0 && errno == EINTR);
+	return ret;
+}
+
+/* Consume exactly size bytes that are known to be in the socket buffer
+   because they were just peeked */
+static bool
+haproxy_tlv_conn_consume(struct haproxy_tlv_conn *hpconn, void *buf,
+			 size_t size)
+{
+	ssize_t ret = haproxy_tlv_recv(hpconn->conn.fd, buf, size, 0);
+
+	if (ret == (ssize_t)size)
+		return TRUE;
+	if (ret < 0)
+		e_error(hpconn->event, "recv() failed: %m");
+	else
+		e_error(hpconn->event, "recv() returned %zd bytes of %zu "
+			"peeked", ret, size);
+	haproxy_tlv_conn_fail(hpconn);
+	return FALSE;
+}
+
+static void haproxy_tlv_conn_input(struct haproxy_tlv_conn *hpconn)
+{
+	unsigned char buf[PROXY_HEADER_MAX_SIZE];
+	struct proxy_header hdr;
+	size_t have = 0, need;
+	const char *reason;
+	ssize_t ret;
+
+	if (hpconn->partial != NULL) {
+		have = hpconn->partial->used;
+		memcpy(buf, hpconn->partial->data, have);
+	}
+	/* Peek, so that not one byte after the header is consumed */
+	ret = haproxy_tlv_recv(hpconn->conn.fd, buf + have, sizeof(buf) - have,
+			       MSG_PEEK);
+	if (ret < 0 && errno == EAGAIN)
+		return;
+	if (ret <= 0) {
+		struct event_passthrough *e =
+			event_create_passthrough(hpconn->event)->
+			set_name("haproxy_tlv_disconnected");
+		if (ret == 0) {
+			e_info(e->event(), "Disconnected before sending a "
+			       "complete PROXY header (%zu bytes received)",
+			       have);
+		} else {
+			e_info(e->event(), "recv() failed before a complete "
+			       "PROXY header was received: %m");
+		}
+		haproxy_tlv_conn_fail(hpconn);
+		return;
+	}
+
+	switch (proxy_header_decode(buf, have + (size_t)ret, &hdr, &need,
+				    &reason)) {
+	case PROXY_HEADER_INVALID:
+		haproxy_tlv_conn_reject(hpconn, "haproxy_tlv_header_invalid",
+					reason);
+		return;
+	case PROXY_HEADER_NEED_MORE:
+		/* every byte peeked so far belongs to the header: take them
+		   out of the socket so the next input event means new data */
+		if (hpconn->partial == NULL) {
+			hpconn->partial = buffer_create_dynamic(hpconn->pool,
+								have + ret + need);
+		}
+		if (!haproxy_tlv_conn_consume(hpconn, buf + have, (size_t)ret))
+			return;
+		buffer_append(hpconn->partial, buf + have, (size_t)ret);
+		return;
+	case PROXY_HEADER_COMPLETE:
+		break;
+	}
+	i_assert(hdr.size > have);
+	if (!haproxy_tlv_conn_consume(hpconn, buf + have, hdr.size - have))
+		return;
+	haproxy_tlv_conn_finish(hpconn, &hdr);
+}
+
+static void haproxy_tlv_conn_timeout(struct haproxy_tlv_conn *hpconn)
+{
+	struct event_passthrough *e =
+		event_create_passthrough(hpconn->event)->
+		set_name("haproxy_tlv_timeout");
+
+	e_error(e->event(), "Timed out after %u secs waiting for the PROXY "
+		"header (%zu bytes received): connection closed",
+		master_service_settings_get(master_service)->haproxy_timeout,
+		hpconn->partial == NULL ? 0 : hpconn->partial->used);
+	haproxy_tlv_conn_fail(hpconn);
+}
+
+static struct event *
+haproxy_tlv_conn_event(const struct master_service_connection *conn)
+{
+	struct event *event = event_create(haproxy_tlv_event);
+
+	event_add_str(event, "proxy_ip", net_ip2addr(&conn->real_remote_ip));
+	event_add_int(event, "proxy_port", conn->real_remote_port);
+	event_add_str(event, "local_ip", net_ip2addr(&conn->real_local_ip));
+	event_add_int(event, "local_port", conn->real_local_port);
+	event_set_append_log_prefix(event, t_strdup_printf(
+		"rip=%s: ", net_ip2addr(&conn->real_remote_ip)));
+	return event;
+}
+
+static void haproxy_tlv_conn_new(struct master_service_connection *conn)
+{
+	struct haproxy_tlv_conn *hpconn;
+	struct event *event = haproxy_tlv_conn_event(conn);
+	unsigned int timeout_secs =
+		master_service_settings_get(master_service)->haproxy_timeout;
+
+	if (!haproxy_tlv_peer_is_trusted(&conn->real_remote_ip, event)) {
+		struct event_passthrough *e =
+			event_create_passthrough(event)->
+			set_name("haproxy_tlv_untrusted");
+		e_warning(e->event(), "Connection from %s closed: "
+			  "not in haproxy_trusted_networks",
+			  net_ip2addr(&conn->real_remote_ip));
+		event_unref(&event);
+		master_service_client_connection_handled(master_service, conn);
+		return;
+	}
+
+	pool_t pool = pool_alloconly_create("haproxy-tlv connection", 512);
+	hpconn = p_new(pool, struct haproxy_tlv_conn, 1);
+	hpconn->pool = pool;
+	hpconn->event = event;
+	hpconn->conn = *conn;
+	DLLIST_PREPEND(&haproxy_conns, hpconn);
+
+	hpconn->io = io_add(conn->fd, IO_READ, haproxy_tlv_conn_input, hpconn);
+	hpconn->to = timeout_add(timeout_secs * 1000,
+				 haproxy_tlv_conn_timeout, hpconn);
+	/* the header usually arrives with the connection */
+	haproxy_tlv_conn_input(hpconn);
+}
+
+static void haproxy_tlv_connected(struct master_service_connection *conn)
+{
+	if (!is_haproxy_listener(conn->listen_fd)) {
+		core_callback(conn);
+		return;
+	}
+	/* From here on the plugin owns the fd; core must not close it when
+	   this callback returns. */
+	master_service_client_connection_accept(conn);
+	haproxy_tlv_conn_new(conn);
+}
+
+static void haproxy_tlv_take_over(void *context ATTR_UNUSED)
+{
+	struct master_service *service = master_service;
+
+	timeout_remove(&to_takeover);
+	for (unsigned int i = 0; i < service->socket_count; i++) {
+		struct master_service_listener *l = &service->listeners[i];
+
+		if (!l->haproxy)
+			continue;
+		l->haproxy = FALSE;
+		array_push_back(&haproxy_listen_fds, &l->fd);
+		e_debug(haproxy_tlv_event,
+			"Reading the PROXY header of listener %s",
+			l->name == NULL || l->name[0] == '\0' ?
+			"(unnamed)" : l->name);
+	}
+	if (array_count(&haproxy_listen_fds) == 0)
+		return;
+	i_assert(service->callback != NULL);
+	core_callback = service->callback;
+	service->callback = haproxy_tlv_connected;
+}
+
+void haproxy_tlv_connections_init(void)
+{
+	i_array_init(&haproxy_listen_fds, 4);
+	/* master_service_run() sets the callback after plugins are
+	   initialised; timeouts run before I/O in each ioloop iteration */
+	to_takeover = timeout_add_short(0, haproxy_tlv_take_over, NULL);
+}
+
+void haproxy_tlv_connections_deinit(void)
+{
+	timeout_remove(&to_takeover);
+	while (haproxy_conns != NULL) {
+		struct haproxy_tlv_conn *hpconn = haproxy_conns;
+
+		haproxy_tlv_conn_fail(hpconn);
+	}
+	if (core_callback != NULL && master_service->callback ==
+	    haproxy_tlv_connected)
+		master_service->callback = core_callback;
+	array_free(&haproxy_listen_fds);
+}

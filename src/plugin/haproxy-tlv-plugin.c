@@ -1,0 +1,80 @@
+/* Login plugin entry points: read the plugin's settings, take over the
+   PROXY header of `haproxy = yes` listeners, hook login clients. */
+
+#include "lib.h"
+#include "master-service.h"
+#include "master-service-settings.h"
+#include "settings-parser.h"
+#include "master-service-settings-cache.h"
+#include "login-common.h"
+#include "haproxy-tlv-plugin.h"
+
+extern const char *haproxy_tlv_plugin_version;
+void haproxy_tlv_plugin_init(struct module *module);
+void haproxy_tlv_plugin_deinit(void);
+
+const char *haproxy_tlv_plugin_version = DOVECOT_ABI_VERSION;
+
+struct event_category event_category_haproxy_tlv = {
+	.name = "haproxy_tlv",
+};
+struct event *haproxy_tlv_event;
+const struct haproxy_tlv_settings *haproxy_tlv_set;
+enum haproxy_tlv_client_cert haproxy_tlv_client_cert_policy;
+
+static struct master_service_settings_cache *haproxy_tlv_set_cache;
+static pool_t haproxy_tlv_set_pool;
+
+static void haproxy_tlv_settings_read(void)
+{
+	static const struct setting_parser_info *roots[] = {
+		&haproxy_tlv_setting_parser_info,
+		NULL
+	};
+	struct master_service_settings_input input;
+	const struct setting_parser_context *parser;
+	const char *error;
+	void **sets;
+
+	i_zero(&input);
+	input.roots = roots;
+	input.module = HAPROXY_TLV_SETTINGS_MODULE;
+	input.service = login_binary->protocol;
+
+	haproxy_tlv_set_cache =
+		master_service_settings_cache_init(master_service, input.module,
+						   input.service);
+	if (master_service_settings_cache_read(haproxy_tlv_set_cache, &input,
+					       NULL, &parser, &error) < 0)
+		i_fatal("haproxy-tlv: Error reading configuration: %s", error);
+	sets = master_service_settings_parser_get_others(master_service, parser);
+	haproxy_tlv_set_pool = pool_alloconly_create("haproxy-tlv settings", 256);
+	haproxy_tlv_set = settings_dup(&haproxy_tlv_setting_parser_info,
+				       sets[0], haproxy_tlv_set_pool);
+	if (!haproxy_tlv_client_cert_parse(haproxy_tlv_set->haproxy_tlv_client_cert,
+					   &haproxy_tlv_client_cert_policy)) {
+		i_fatal("haproxy-tlv: haproxy_tlv_client_cert: "
+			"Invalid value '%s'",
+			haproxy_tlv_set->haproxy_tlv_client_cert);
+	}
+}
+
+void haproxy_tlv_plugin_init(struct module *module)
+{
+	haproxy_tlv_event = event_create(NULL);
+	event_add_category(haproxy_tlv_event, &event_category_haproxy_tlv);
+	event_set_append_log_prefix(haproxy_tlv_event, "haproxy-tlv: ");
+
+	haproxy_tlv_settings_read();
+	haproxy_tlv_connections_init();
+	haproxy_tlv_client_hooks_init(module);
+}
+
+void haproxy_tlv_plugin_deinit(void)
+{
+	haproxy_tlv_client_hooks_deinit();
+	haproxy_tlv_connections_deinit();
+	master_service_settings_cache_deinit(&haproxy_tlv_set_cache);
+	pool_unref(&haproxy_tlv_set_pool);
+	event_unref(&haproxy_tlv_event);
+}

@@ -1,0 +1,59 @@
+#ifndef HAPROXY_TLV_PLUGIN_H
+#define HAPROXY_TLV_PLUGIN_H
+
+#include "haproxy-tlv-settings.h"
+
+struct module;
+struct master_service_connection;
+struct proxy_header;
+
+/* What the login process keeps of a PROXY header: NUL-terminated copies,
+   so nothing points into the socket buffer the header was read from. */
+struct haproxy_tlv_header {
+	/* LOCAL, v1 UNKNOWN or UNSPEC: the real endpoints apply (they also
+	   do for AF_UNIX, which Dovecot cannot represent as a client) */
+	bool local;
+	bool tls;
+	bool cert_presented;
+	bool cert_verified;
+	bool have_crc32c;
+	unsigned int version;
+	uint8_t ssl_client;
+	uint32_t ssl_verify;
+
+	const char *authority, *alpn, *unique_id, *netns;
+	const char *ssl_version, *ssl_cn, *ssl_cipher;
+	const char *ssl_sig_alg, *ssl_key_alg;
+};
+
+extern struct event_category event_category_haproxy_tlv;
+/* parent of the plugin's events: category haproxy_tlv */
+extern struct event *haproxy_tlv_event;
+extern const struct haproxy_tlv_settings *haproxy_tlv_set;
+extern enum haproxy_tlv_client_cert haproxy_tlv_client_cert_policy;
+
+/* haproxy-tlv-header.c */
+struct haproxy_tlv_header *
+haproxy_tlv_header_import(pool_t pool, const struct proxy_header *hdr);
+struct haproxy_tlv_header *
+haproxy_tlv_header_dup(pool_t pool, const struct haproxy_tlv_header *src);
+/* Set the connection's addresses from the header (PROXY command only) */
+void haproxy_tlv_header_apply(const struct proxy_header *hdr,
+			      struct master_service_connection *conn);
+/* The CN that may become cert_username under the configured policy */
+const char *
+haproxy_tlv_header_cert_username(const struct haproxy_tlv_header *header);
+
+/* haproxy-tlv-connection.c: the header of the connection whose login
+   client is being created right now, or NULL */
+extern const struct haproxy_tlv_header *haproxy_tlv_current_header;
+extern int haproxy_tlv_current_fd;
+
+void haproxy_tlv_connections_init(void);
+void haproxy_tlv_connections_deinit(void);
+
+/* haproxy-tlv-client.c */
+void haproxy_tlv_client_hooks_init(struct module *module);
+void haproxy_tlv_client_hooks_deinit(void);
+
+#endif

@@ -1,0 +1,230 @@
+#!/bin/sh
+# Start or stop a private Dovecot (with the plugin from the build tree) and
+# a private HAProxy on loopback, everything under DIR.
+# Usage: env.sh start DIR BASE_PORT PLUGIN_DIR
+#        env.sh stop DIR
+# Ports: Dovecot listens on BASE..BASE+9, HAProxy on BASE+10..BASE+29.
+# The system's own dovecot and haproxy are never touched: Dovecot runs with
+# its own base_dir, state_dir and log file. Its config process loads the
+# settings module from a private directory bind-mounted (in a private mount
+# namespace) over Dovecot's settings module directory.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+cmd=$1
+dir=$2
+
+stop() {
+	for name in haproxy dovecot; do
+		[ -f "$dir/$name.pid" ] || continue
+		pid=$(cat "$dir/$name.pid")
+		kill "$pid" 2>/dev/null || true
+		for _ in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null || true
+		rm -f "$dir/$name.pid"
+	done
+}
+
+if [ "$cmd" = stop ]; then
+	stop
+	exit 0
+fi
+
+base=$3
+plugin_dir=$4
+d() { echo $((base + $1)); }
+h() { echo $((base + 10 + $1)); }
+settings_dir=$(sh "$here/../../build-aux/dovecot-config-var.sh" \
+	"${DOVECOT_CONFIG:-/usr/lib/dovecot/dovecot-config}" dovecot_moduledir)/settings
+
+mkdir -p "$dir/run" "$dir/state" "$dir/home" "$dir/settings"
+chmod 755 "$dir"
+chmod 1777 "$dir/home"
+sh "$here/../helpers/make-certs.sh" "$dir/certs" certuser
+chmod 644 "$dir/certs"/*.key
+
+# the system's settings modules plus ours
+for f in "$settings_dir"/*.so; do
+	# copies: a symlink would point into the directory it hides
+	[ -e "$f" ] && cp "$f" "$dir/settings/"
+done
+cp "$plugin_dir/libhaproxy_tlv_settings.so" "$dir/settings/"
+
+cat > "$dir/passwd" <<PASSWD
+plainuser:{PLAIN}secret::::::
+certuser::::::::nopassword
+PASSWD
+
+cat > "$dir/dovecot.conf" <<CONF
+# private test instance: nothing here touches the system's dovecot
+protocols = imap pop3 submission sieve
+base_dir = $dir/run
+state_dir = $dir/state
+instance_name = haproxy-tlv-test-$base
+log_path = $dir/dovecot.log
+info_log_path = $dir/dovecot.log
+debug_log_path = $dir/dovecot.log
+listen = 127.0.0.1
+default_login_user = dovenull
+default_internal_user = dovecot
+first_valid_uid = 1
+hostname = mail.example.test
+submission_relay_host = 127.0.0.1
+submission_relay_port = 9
+
+login_plugin_dir = $plugin_dir
+login_plugins = \$login_plugins haproxy_tlv
+haproxy_trusted_networks = 127.0.0.1/32
+haproxy_timeout = 3 s
+login_trusted_networks =
+
+ssl = yes
+ssl_cert = <$dir/certs/server.pem
+ssl_key = <$dir/certs/server.key
+ssl_ca = <$dir/certs/ca.pem
+ssl_verify_client_cert = yes
+auth_ssl_username_from_cert = yes
+ssl_cert_username_field = commonName
+disable_plaintext_auth = yes
+auth_mechanisms = plain external
+auth_verbose = yes
+
+passdb {
+  driver = passwd-file
+  args = $dir/passwd
+}
+userdb {
+  driver = static
+  args = uid=dovenull gid=dovenull home=$dir/home/%u
+}
+mail_location = maildir:~/Maildir
+
+service imap-login {
+  inet_listener imap {
+    port = $(d 0)
+    haproxy = yes
+  }
+  inet_listener imaps {
+    port = $(d 4)
+    ssl = yes
+    haproxy = yes
+  }
+  inet_listener imap-direct {
+    port = $(d 5)
+  }
+  service_count = 1
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = $(d 1)
+    haproxy = yes
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+  service_count = 0
+  process_min_avail = 1
+  process_limit = 1
+}
+service submission-login {
+  inet_listener submission {
+    port = $(d 2)
+    haproxy = yes
+  }
+}
+service managesieve-login {
+  inet_listener sieve {
+    port = $(d 3)
+    haproxy = yes
+  }
+}
+service imap {
+  executable = imap
+}
+CONF
+
+c="$dir/certs"
+tls_bind="ssl crt $c/server-combined.pem ca-file $c/ca.pem verify optional"
+cat > "$dir/haproxy.cfg" <<CFG
+global
+    log stderr format raw local0 warning
+    stats socket $dir/haproxy.sock mode 600 level admin
+defaults
+    mode tcp
+    log global
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+
+# TLS terminated by HAProxy, client certificate forwarded (imap)
+listen imap-tls
+    bind 127.0.0.1:$(h 0) $tls_bind
+    bind [::1]:$(h 0) $tls_bind
+    server dovecot 127.0.0.1:$(d 0) send-proxy-v2-ssl-cn
+# a frontend that lets certificates it could not verify through
+listen imap-tls-ignore-errors
+    bind 127.0.0.1:$(h 1) $tls_bind crt-ignore-err all ca-ignore-err all
+    server dovecot 127.0.0.1:$(d 0) send-proxy-v2-ssl-cn
+listen pop3-tls
+    bind 127.0.0.1:$(h 2) $tls_bind
+    server dovecot 127.0.0.1:$(d 1) send-proxy-v2-ssl-cn
+listen submission-tls
+    bind 127.0.0.1:$(h 3) $tls_bind
+    server dovecot 127.0.0.1:$(d 2) send-proxy-v2-ssl-cn
+listen sieve-tls
+    bind 127.0.0.1:$(h 4) $tls_bind
+    server dovecot 127.0.0.1:$(d 3) send-proxy-v2-ssl-cn
+# TCP passthrough to an ssl = yes listener
+listen imaps-passthrough
+    bind 127.0.0.1:$(h 5)
+    server dovecot 127.0.0.1:$(d 4) send-proxy-v2
+# the documentation's recommended deployment: TLS on both sides
+listen imaps-reencrypt
+    bind 127.0.0.1:$(h 6) $tls_bind
+    server dovecot 127.0.0.1:$(d 4) send-proxy-v2-ssl-cn ssl verify required ca-file $c/ca.pem sni str(localhost)
+# ... with backend mTLS: HAProxy presents its own client certificate
+listen imaps-reencrypt-mtls
+    bind 127.0.0.1:$(h 7) $tls_bind
+    server dovecot 127.0.0.1:$(d 4) send-proxy-v2-ssl-cn ssl verify required ca-file $c/ca.pem sni str(localhost) crt $c/proxy-combined.pem
+# PROXY v1
+listen imap-v1
+    bind 127.0.0.1:$(h 8)
+    server dovecot 127.0.0.1:$(d 0) send-proxy
+# health check as the documentation describes it (quoted "* OK")
+listen imap-checked
+    bind 127.0.0.1:$(h 9)
+    option tcp-check
+    tcp-check expect string "* OK"
+    server dovecot 127.0.0.1:$(d 0) send-proxy-v2 check inter 300ms
+CFG
+
+if unshare -m true 2>/dev/null; then
+	unshare -m sh -c "mount --bind '$dir/settings' '$settings_dir' &&
+		exec /usr/sbin/dovecot -F -c '$dir/dovecot.conf'" \
+		>"$dir/dovecot.stdout" 2>&1 &
+else
+	echo "env.sh: unshare -m is not available: cannot load the settings module privately" >&2
+	exit 1
+fi
+echo $! > "$dir/dovecot.pid"
+haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
+echo $! > "$dir/haproxy.pid"
+
+# wait until both listen
+for port in $(d 0) $(d 1) $(d 2) $(d 3) $(d 4) $(h 0) $(h 9); do
+	for _ in $(seq 100); do
+		ss -Hltn "sport = :$port" | grep -q . && break
+		for name in dovecot haproxy; do
+			if ! kill -0 "$(cat "$dir/$name.pid")" 2>/dev/null; then
+				echo "env.sh: $name failed to start:" >&2
+				cat "$dir/$name.stdout" "$dir/$name.log" \
+					"$dir/dovecot.log" 2>/dev/null >&2
+				stop
+				exit 1
+			fi
+		done
+		sleep 0.1
+	done
+done
