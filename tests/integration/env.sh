@@ -54,7 +54,7 @@ cp "$plugin_dir/libhaproxy_tlv_settings.so" "$dir/settings/"
 
 cat > "$dir/passwd" <<PASSWD
 plainuser:{PLAIN}secret::::::
-certuser::::::::nopassword
+certuser:::::::nopassword
 PASSWD
 
 cat > "$dir/dovecot.conf" <<CONF

@@ -1,0 +1,158 @@
+/* Runs env.sh to start and stop the private Dovecot and HAProxy, and reads
+   Dovecot's log. */
+
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test-env.h"
+
+#define TEST_LOG_WAIT_GUARD_MSECS 20000
+
+static char *env_dir;
+static unsigned int base_port;
+
+static void run_env(const char *const *argv)
+{
+	GError *error = NULL;
+	int status;
+	char *out = NULL, *err = NULL;
+
+	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL,
+			  NULL, &out, &err, &status, &error))
+		g_error("%s: %s", argv[1], error->message);
+	if (!g_spawn_check_wait_status(status, &error))
+		g_error("env.sh %s failed: %s\n%s%s", argv[2], error->message,
+			out, err);
+	g_free(out);
+	g_free(err);
+}
+
+void test_env_start(void)
+{
+	char port[16];
+	GError *error = NULL;
+
+	env_dir = g_dir_make_tmp("haproxy-tlv-XXXXXX", &error);
+	g_assert_no_error(error);
+	/* a port range per process: tests may run in parallel */
+	base_port = 20000 + (unsigned int)(getpid() % 400) * 100;
+	g_snprintf(port, sizeof(port), "%u", base_port);
+	const char *argv[] = {
+		"/bin/sh", TEST_ENV_SH, "start", env_dir, port,
+		TEST_PLUGIN_DIR, NULL
+	};
+	run_env(argv);
+}
+
+void test_env_stop(void)
+{
+	const char *argv[] = { "/bin/sh", TEST_ENV_SH, "stop", env_dir, NULL };
+	char *rm[] = { "rm", "-rf", env_dir, NULL };
+
+	run_env(argv);
+	if (g_getenv("TEST_KEEP_ENV") == NULL)
+		g_spawn_sync(NULL, rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			     NULL, NULL, NULL, NULL);
+	else
+		g_printerr("kept %s\n", env_dir);
+	g_free(env_dir);
+}
+
+unsigned int test_dovecot_port(enum test_dovecot_port port)
+{
+	return base_port + (unsigned int)port;
+}
+
+unsigned int test_haproxy_port(enum test_haproxy_port port)
+{
+	return base_port + 10 + (unsigned int)port;
+}
+
+char *test_env_path(const char *name)
+{
+	return g_build_filename(env_dir, name, NULL);
+}
+
+const char *test_env_dir(void)
+{
+	return env_dir;
+}
+
+static char *read_log(void)
+{
+	char *path = test_env_path("dovecot.log");
+	char *contents = NULL;
+
+	if (!g_file_get_contents(path, &contents, NULL, NULL))
+		contents = g_strdup("");
+	g_free(path);
+	return contents;
+}
+
+gsize test_log_mark(void)
+{
+	char *log = read_log();
+	gsize size = strlen(log);
+
+	g_free(log);
+	return size;
+}
+
+char *test_log_since(gsize mark)
+{
+	char *log = read_log();
+	char *since = g_strdup(strlen(log) >= mark ? log + mark : "");
+
+	g_free(log);
+	return since;
+}
+
+static char *find_line(const char *text, const char *const *needles)
+{
+	char **lines = g_strsplit(text, "\n", -1);
+	char *found = NULL;
+
+	for (char **line = lines; *line != NULL && found == NULL; line++) {
+		gboolean all = TRUE;
+
+		for (const char *const *n = needles; *n != NULL; n++)
+			all = all && strstr(*line, *n) != NULL;
+		if (all)
+			found = g_strdup(*line);
+	}
+	g_strfreev(lines);
+	return found;
+}
+
+char *test_log_wait(gsize mark, const char *needle, ...)
+{
+	GPtrArray *needles = g_ptr_array_new();
+	va_list args;
+	char *found = NULL;
+
+	va_start(args, needle);
+	for (const char *n = needle; n != NULL; n = va_arg(args, const char *))
+		g_ptr_array_add(needles, (gpointer)n);
+	va_end(args);
+	g_ptr_array_add(needles, NULL);
+
+	/* a guard against hanging, not a timing assertion */
+	for (unsigned int waited = 0; waited < TEST_LOG_WAIT_GUARD_MSECS;
+	     waited += 50) {
+		char *since = test_log_since(mark);
+
+		found = find_line(since, (const char *const *)needles->pdata);
+		g_free(since);
+		if (found != NULL)
+			break;
+		g_usleep(50 * 1000);
+	}
+	if (found == NULL) {
+		char *since = test_log_since(mark);
+		g_test_message("log since mark:\n%s", since);
+		g_free(since);
+	}
+	g_ptr_array_free(needles, TRUE);
+	return found;
+}

@@ -1,0 +1,55 @@
+#ifndef TEST_ENV_H
+#define TEST_ENV_H
+
+#include <glib.h>
+
+/* Dovecot listeners (env.sh) */
+enum test_dovecot_port {
+	DOVECOT_IMAP = 0,
+	DOVECOT_POP3 = 1,
+	DOVECOT_SUBMISSION = 2,
+	DOVECOT_SIEVE = 3,
+	DOVECOT_IMAPS = 4,
+};
+
+/* HAProxy frontends (env.sh) */
+enum test_haproxy_port {
+	HAPROXY_IMAP_TLS = 0,
+	HAPROXY_IMAP_TLS_IGNORE_ERRORS = 1,
+	HAPROXY_POP3_TLS = 2,
+	HAPROXY_SUBMISSION_TLS = 3,
+	HAPROXY_SIEVE_TLS = 4,
+	HAPROXY_IMAPS_PASSTHROUGH = 5,
+	HAPROXY_IMAPS_REENCRYPT = 6,
+	HAPROXY_IMAPS_REENCRYPT_MTLS = 7,
+	HAPROXY_IMAP_V1 = 8,
+	HAPROXY_IMAP_CHECKED = 9,
+};
+
+/* The real client's address: distinct from HAProxy's 127.0.0.1 */
+#define TEST_CLIENT_IP "127.0.0.2"
+/* Not in haproxy_trusted_networks */
+#define TEST_UNTRUSTED_IP "127.0.0.3"
+/* The proxy's own address, in haproxy_trusted_networks */
+#define TEST_PROXY_IP "127.0.0.1"
+
+/* Start Dovecot and HAProxy in a fresh temporary directory; stopped and
+   removed by test_env_stop() */
+void test_env_start(void);
+void test_env_stop(void);
+
+unsigned int test_dovecot_port(enum test_dovecot_port port);
+unsigned int test_haproxy_port(enum test_haproxy_port port);
+/* A file under the environment's directory (certificates: certs/...) */
+char *test_env_path(const char *name);
+const char *test_env_dir(void);
+
+/* Position in Dovecot's log to search from */
+gsize test_log_mark(void);
+/* Wait until a line containing all the NULL-terminated needles appears
+   after mark; returns the line or NULL when it never does */
+char *test_log_wait(gsize mark, const char *needle, ...) G_GNUC_NULL_TERMINATED;
+/* Everything logged after mark */
+char *test_log_since(gsize mark);
+
+#endif
