@@ -303,7 +303,10 @@ static void haproxy_tlv_conn_new(struct master_service_connection *conn)
 			  "not in haproxy_trusted_networks",
 			  net_ip2addr(&conn->real_remote_ip));
 		event_unref(&event);
-		master_service_client_connection_handled(master_service, conn);
+		struct master_service_connection closed = *conn;
+		closed.accepted = FALSE;
+		master_service_client_connection_handled(master_service,
+							 &closed);
 		return;
 	}
 

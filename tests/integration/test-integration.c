@@ -93,6 +93,30 @@ static struct test_client_tls *client_tls(const char *name)
 	return &tls;
 }
 
+/* Dovecot delays authentication from an address with failed attempts
+   (auth penalty): attempts expected to fail come from addresses of their
+   own, so they do not slow down the tests that follow */
+static const char *failing_client_ip(void)
+{
+	static unsigned int n = 0;
+	static char ip[32];
+
+	g_snprintf(ip, sizeof(ip), "127.0.1.%u", ++n);
+	return ip;
+}
+
+static struct test_client *
+connect_haproxy_from(const char *src_ip, enum test_haproxy_port port,
+		     const char *cert_name)
+{
+	struct test_client *client =
+		test_client_connect(src_ip, "127.0.0.1",
+				    test_haproxy_port(port),
+				    client_tls(cert_name));
+	g_assert_nonnull(client);
+	return client;
+}
+
 static struct test_client *
 connect_haproxy(enum test_haproxy_port port, const char *cert_name)
 {
@@ -106,10 +130,11 @@ connect_haproxy(enum test_haproxy_port port, const char *cert_name)
 
 /* Connect through HAProxy with TLS and authenticate with EXTERNAL */
 static char *
-external_through(enum test_haproxy_port port, enum protocol proto,
-		 const char *cert_name)
+external_through_from(const char *src_ip, enum test_haproxy_port port,
+		      enum protocol proto, const char *cert_name)
 {
-	struct test_client *client = connect_haproxy(port, cert_name);
+	struct test_client *client =
+		connect_haproxy_from(src_ip, port, cert_name);
 	char *greeting = read_greeting(client, proto);
 	char *reply;
 
@@ -118,6 +143,22 @@ external_through(enum test_haproxy_port port, enum protocol proto,
 	reply = auth_external(client, proto);
 	test_client_free(client);
 	return reply;
+}
+
+static char *
+external_through(enum test_haproxy_port port, enum protocol proto,
+		 const char *cert_name)
+{
+	return external_through_from(TEST_CLIENT_IP, port, proto, cert_name);
+}
+
+/* EXTERNAL that is expected to fail */
+static char *
+external_failing(enum test_haproxy_port port, enum protocol proto,
+		 const char *cert_name)
+{
+	return external_through_from(failing_client_ip(), port, proto,
+				     cert_name);
 }
 
 static void assert_log(gsize mark, const char *a, const char *b,
@@ -167,7 +208,7 @@ static void test_imap_external_verified(void)
 
 static void test_imap_external_no_cert(void)
 {
-	char *reply = external_through(HAPROXY_IMAP_TLS, PROTO_IMAP, NULL);
+	char *reply = external_failing(HAPROXY_IMAP_TLS, PROTO_IMAP, NULL);
 
 	g_assert_nonnull(reply);
 	g_assert_true(g_str_has_prefix(reply, "a NO"));
@@ -179,14 +220,14 @@ static void test_imap_external_unverified(void)
 	gsize mark = test_log_mark();
 	/* a self-signed certificate with the same CN, let through by
 	   HAProxy's crt-ignore-err all: verify != 0 in the header */
-	char *reply = external_through(HAPROXY_IMAP_TLS_IGNORE_ERRORS,
+	char *reply = external_failing(HAPROXY_IMAP_TLS_IGNORE_ERRORS,
 				       PROTO_IMAP, "selfsigned");
 
 	g_assert_nonnull(reply);
 	g_assert_true(g_str_has_prefix(reply, "a NO"));
 	g_free(reply);
-	assert_log(mark, "imap-login: Info: Disconnected", "rip="
-		   TEST_CLIENT_IP ",", NULL);
+	assert_log(mark, "imap-login: Info: Disconnected", "auth failed",
+		   NULL);
 	char *since = test_log_since(mark);
 	g_assert_null(strstr(since, "Login: user=<certuser>"));
 	g_free(since);
@@ -217,9 +258,270 @@ static void test_external_protocol(gconstpointer data)
 		   "method=EXTERNAL, rip=" TEST_CLIENT_IP ",", NULL);
 
 	/* and without a verified certificate it fails */
-	reply = external_through(ports[proto], proto, NULL);
+	reply = external_failing(ports[proto], proto, NULL);
 	g_assert_false(auth_succeeded(reply, proto));
 	g_free(reply);
+}
+
+static const unsigned char v2_header_from_192_0_2_10[] = {
+	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
+	0x21, 0x11, 0x00, 0x0c,
+	192, 0, 2, 10,  127, 0, 0, 1,  0xd4, 0x31,  0x00, 0x8f,
+};
+
+static struct test_client *connect_dovecot_as_proxy(enum test_dovecot_port port)
+{
+	struct test_client *client =
+		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
+				    test_dovecot_port(port), NULL);
+	g_assert_nonnull(client);
+	return client;
+}
+
+static void test_untrusted_peer(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client *client =
+		test_client_connect(TEST_UNTRUSTED_IP, "127.0.0.1",
+				    test_dovecot_port(DOVECOT_IMAP), NULL);
+
+	g_assert_nonnull(client);
+	test_client_send_raw(client, v2_header_from_192_0_2_10,
+			     sizeof(v2_header_from_192_0_2_10));
+	/* closed without a greeting */
+	g_assert_true(test_client_wait_closed(client));
+	test_client_free(client);
+	assert_log(mark, "imap-login: Warning: haproxy-tlv: ",
+		   "Connection from " TEST_UNTRUSTED_IP " closed: "
+		   "not in haproxy_trusted_networks", NULL);
+	char *since = test_log_since(mark);
+	g_assert_null(strstr(since, "rip=192.0.2.10"));
+	g_free(since);
+}
+
+static void test_invalid_header(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client *client = connect_dovecot_as_proxy(DOVECOT_IMAP);
+	unsigned char header[sizeof(v2_header_from_192_0_2_10)];
+
+	memcpy(header, v2_header_from_192_0_2_10, sizeof(header));
+	header[12] = 0x22;	/* command 2 does not exist */
+	test_client_send_raw(client, header, sizeof(header));
+	g_assert_true(test_client_wait_closed(client));
+	test_client_free(client);
+	assert_log(mark, "imap-login: Error: haproxy-tlv: rip=" TEST_PROXY_IP
+		   ": Invalid PROXY header, connection closed: "
+		   "v2 header has an unknown command", NULL, NULL);
+}
+
+static void test_v1_header(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client *client =
+		test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
+				    test_haproxy_port(HAPROXY_IMAP_V1), NULL);
+	char *line;
+
+	g_assert_nonnull(client);
+	line = read_greeting(client, PROTO_IMAP);
+	g_assert_nonnull(line);
+	/* plaintext from the client to HAProxy: STARTTLS offered and
+	   plaintext authentication disabled, as for a direct client */
+	g_assert_nonnull(strstr(line, "STARTTLS"));
+	g_assert_nonnull(strstr(line, "LOGINDISABLED"));
+	g_free(line);
+	test_client_send(client, "a LOGOUT");
+	g_free(test_client_read_until(client, "a OK"));
+	test_client_free(client);
+	assert_log(mark, "imap-login: Info: ", "rip=" TEST_CLIENT_IP ",",
+		   NULL);
+}
+
+static void test_ipv6_client(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client *client =
+		test_client_connect("::1", "::1",
+				    test_haproxy_port(HAPROXY_IMAP_TLS),
+				    client_tls("client"));
+	char *line;
+
+	g_assert_nonnull(client);
+	g_free(read_greeting(client, PROTO_IMAP));
+	line = auth_external(client, PROTO_IMAP);
+	g_assert_true(auth_succeeded(line, PROTO_IMAP));
+	g_free(line);
+	test_client_free(client);
+	assert_log(mark, "Login: user=<certuser>, method=EXTERNAL, rip=::1,",
+		   NULL, NULL);
+}
+
+static char *haproxy_server_status(const char *proxy)
+{
+	char *sock = test_env_path("haproxy.sock");
+	char *argv[] = { "python3", "-c",
+		"import socket,sys\n"
+		"s=socket.socket(socket.AF_UNIX)\n"
+		"s.connect(sys.argv[1])\n"
+		"s.sendall(b'show stat\\n')\n"
+		"d=b''\n"
+		"while True:\n"
+		"    c=s.recv(65536)\n"
+		"    if not c: break\n"
+		"    d+=c\n"
+		"sys.stdout.write(d.decode())\n", sock, NULL };
+	char *out = NULL, *status = NULL;
+
+	g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH,
+				   NULL, NULL, &out, NULL, NULL, NULL));
+	char **lines = g_strsplit(out, "\n", -1);
+	for (char **l = lines; *l != NULL; l++) {
+		char **f = g_strsplit(*l, ",", -1);
+		/* field 17 of "show stat" is the status */
+		if (g_strv_length(f) > 17 && strcmp(f[0], proxy) == 0 &&
+		    strcmp(f[1], "dovecot") == 0)
+			status = g_strdup(f[17]);
+		g_strfreev(f);
+	}
+	g_strfreev(lines);
+	g_free(out);
+	g_free(sock);
+	return status;
+}
+
+static void test_health_check(void)
+{
+	gsize mark = test_log_mark();
+	char *status = NULL;
+
+	/* HAProxy checks every 300 ms; wait for a few checks */
+	for (unsigned int i = 0; i < 100; i++) {
+		g_free(status);
+		status = haproxy_server_status("imap-checked");
+		if (status != NULL && strcmp(status, "UP") == 0 && i >= 10)
+			break;
+		g_usleep(100 * 1000);
+	}
+	g_assert_cmpstr(status, ==, "UP");
+	g_free(status);
+
+	/* the checks connect from the proxy's own address with LOCAL:
+	   no info line about them */
+	char *since = test_log_since(mark);
+	char **lines = g_strsplit(since, "\n", -1);
+	for (char **l = lines; *l != NULL; l++) {
+		if (strstr(*l, "Info:") != NULL &&
+		    strstr(*l, "rip=" TEST_PROXY_IP) != NULL)
+			g_error("health check logged: %s", *l);
+		if (strstr(*l, "Error:") != NULL || strstr(*l, "Warning:") != NULL)
+			g_error("health check logged: %s", *l);
+	}
+	g_strfreev(lines);
+	g_free(since);
+}
+
+static void test_trickled_header(gconstpointer data)
+{
+	enum protocol proto = GPOINTER_TO_INT(data);
+	enum test_dovecot_port port = proto == PROTO_IMAP ?
+		DOVECOT_IMAP : DOVECOT_POP3;
+	gsize mark = test_log_mark();
+	struct test_client *client = connect_dovecot_as_proxy(port);
+
+	for (size_t i = 0; i < sizeof(v2_header_from_192_0_2_10); i++) {
+		test_client_send_raw(client, v2_header_from_192_0_2_10 + i, 1);
+		g_usleep(20 * 1000);
+	}
+	char *line = read_greeting(client, proto);
+	g_assert_nonnull(line);
+	g_free(line);
+	test_client_send(client, proto == PROTO_IMAP ? "a LOGOUT" : "QUIT");
+	g_free(test_client_read_line(client));
+	test_client_free(client);
+	assert_log(mark, "rip=192.0.2.10", NULL, NULL);
+}
+
+static void test_unfinished_header(gconstpointer data)
+{
+	enum protocol proto = GPOINTER_TO_INT(data);
+	enum test_dovecot_port port = proto == PROTO_IMAP ?
+		DOVECOT_IMAP : DOVECOT_POP3;
+	enum test_haproxy_port hport = proto == PROTO_IMAP ?
+		HAPROXY_IMAP_TLS : HAPROXY_POP3_TLS;
+	gsize mark = test_log_mark();
+	struct test_client *stuck = connect_dovecot_as_proxy(port);
+
+	test_client_send_raw(stuck, v2_header_from_192_0_2_10, 10);
+	/* other clients are served while that header is pending (pop3-login
+	   runs one process for all clients: service_count = 0) */
+	char *reply = external_through(hport, proto, "client");
+	g_assert_true(auth_succeeded(reply, proto));
+	g_free(reply);
+
+	/* dropped at haproxy_timeout, without a greeting */
+	g_assert_true(test_client_wait_closed(stuck));
+	test_client_free(stuck);
+	assert_log(mark, "Error: haproxy-tlv: rip=" TEST_PROXY_IP ": Timed out "
+		   "after 3 secs waiting for the PROXY header (10 bytes "
+		   "received)", NULL, NULL);
+}
+
+static void test_passthrough(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client *client;
+	char *line;
+
+	/* HAProxy in TCP mode: the TLS handshake is with Dovecot itself,
+	   after the header */
+	client = connect_haproxy(HAPROXY_IMAPS_PASSTHROUGH, NULL);
+	line = read_greeting(client, PROTO_IMAP);
+	g_assert_nonnull(line);
+	g_free(line);
+	test_client_send(client, "a LOGIN plainuser secret");
+	line = test_client_read_until(client, "a ");
+	g_assert_true(g_str_has_prefix(line, "a OK"));
+	g_free(line);
+	test_client_free(client);
+	assert_log(mark, "Login: user=<plainuser>, method=PLAIN, rip="
+		   TEST_CLIENT_IP ",", ", TLS", NULL);
+}
+
+static void test_reencrypt(gconstpointer data)
+{
+	enum test_haproxy_port port = GPOINTER_TO_INT(data);
+	gsize mark = test_log_mark();
+	struct test_client *client;
+	char *line;
+
+	/* PLAIN */
+	client = connect_haproxy(port, NULL);
+	g_free(read_greeting(client, PROTO_IMAP));
+	test_client_send(client, "a LOGIN plainuser secret");
+	line = test_client_read_until(client, "a ");
+	g_assert_true(g_str_has_prefix(line, "a OK"));
+	g_free(line);
+	test_client_free(client);
+	assert_log(mark, "Login: user=<plainuser>, method=PLAIN, rip="
+		   TEST_CLIENT_IP ",", NULL, NULL);
+
+	/* EXTERNAL as the forwarded user */
+	mark = test_log_mark();
+	line = external_through(port, PROTO_IMAP, "client");
+	g_assert_true(auth_succeeded(line, PROTO_IMAP));
+	g_free(line);
+	assert_log(mark, "Login: user=<certuser>, method=EXTERNAL, rip="
+		   TEST_CLIENT_IP ",", NULL, NULL);
+
+	/* no user certificate forwarded: never the proxy's identity */
+	mark = test_log_mark();
+	line = external_failing(port, PROTO_IMAP, NULL);
+	g_assert_false(auth_succeeded(line, PROTO_IMAP));
+	g_free(line);
+	char *since = test_log_since(mark);
+	g_assert_null(strstr(since, "haproxy-backend"));
+	g_free(since);
 }
 
 int main(int argc, char **argv)
@@ -239,6 +541,29 @@ int main(int argc, char **argv)
 			     test_external_protocol);
 	g_test_add_data_func("/external/sieve", GINT_TO_POINTER(PROTO_SIEVE),
 			     test_external_protocol);
+
+	g_test_add_func("/trust/untrusted-peer", test_untrusted_peer);
+	g_test_add_func("/header/invalid", test_invalid_header);
+	g_test_add_func("/header/v1", test_v1_header);
+	g_test_add_func("/header/ipv6-client", test_ipv6_client);
+	g_test_add_data_func("/header/trickled/imap",
+			     GINT_TO_POINTER(PROTO_IMAP), test_trickled_header);
+	g_test_add_data_func("/header/trickled/pop3",
+			     GINT_TO_POINTER(PROTO_POP3), test_trickled_header);
+	g_test_add_data_func("/header/unfinished/imap",
+			     GINT_TO_POINTER(PROTO_IMAP),
+			     test_unfinished_header);
+	g_test_add_data_func("/header/unfinished/pop3",
+			     GINT_TO_POINTER(PROTO_POP3),
+			     test_unfinished_header);
+	g_test_add_func("/deployment/passthrough", test_passthrough);
+	g_test_add_data_func("/deployment/reencrypt",
+			     GINT_TO_POINTER(HAPROXY_IMAPS_REENCRYPT),
+			     test_reencrypt);
+	g_test_add_data_func("/deployment/reencrypt-backend-mtls",
+			     GINT_TO_POINTER(HAPROXY_IMAPS_REENCRYPT_MTLS),
+			     test_reencrypt);
+	g_test_add_func("/haproxy/health-check", test_health_check);
 
 	test_env_start();
 	ret = g_test_run();
