@@ -95,7 +95,7 @@ haproxy_tlv_sasl_filter_mech(struct client *client, struct auth_mech_desc *mech)
 	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
 
 	if (client->auth_initializing) {
-		if (haproxy_tlv_set->haproxy_tlv_require_client_cert &&
+		if (haproxy_tlv_policy.require_client_cert &&
 		    !hclient->header->cert_verified) {
 			struct event_passthrough *e =
 				event_create_passthrough(client->event)->
@@ -181,7 +181,11 @@ haproxy_tlv_client_add_fields(struct client *client,
 				     header->unique_id);
 	haproxy_tlv_client_add_field(client, "haproxy_netns", header->netns);
 
-	e_debug(client->event, "haproxy-tlv: PROXY v%u: tls=%s version=%s "
+	struct event_passthrough *e =
+		event_create_passthrough(client->event)->
+		add_category(&event_category_haproxy_tlv)->
+		set_name("haproxy_tlv_client_header");
+	e_debug(e->event(), "haproxy-tlv: PROXY v%u: tls=%s version=%s "
 		"cipher=%s cert=%s verify=%u cn=%s cert_username=%s sni=%s "
 		"alpn=%s unique_id=%s crc32c=%s",
 		header->version, header->tls ? "yes" : "no",

@@ -119,7 +119,7 @@ static bool
 haproxy_tlv_conn_policy_ok(struct haproxy_tlv_conn *hpconn,
 			   const struct haproxy_tlv_header *header)
 {
-	if (haproxy_tlv_set->haproxy_tlv_require_tls && !header->local &&
+	if (haproxy_tlv_policy.require_tls && !header->local &&
 	    !header->tls) {
 		struct event_passthrough *e =
 			event_create_passthrough(hpconn->event)->

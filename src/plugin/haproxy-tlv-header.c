@@ -119,7 +119,7 @@ void haproxy_tlv_header_apply(const struct proxy_header *hdr,
 const char *
 haproxy_tlv_header_cert_username(const struct haproxy_tlv_header *header)
 {
-	switch (haproxy_tlv_client_cert_policy) {
+	switch (haproxy_tlv_policy.client_cert) {
 	case HAPROXY_TLV_CLIENT_CERT_VERIFIED:
 		return header->cert_verified ? header->ssl_cn : NULL;
 	case HAPROXY_TLV_CLIENT_CERT_PRESENT:

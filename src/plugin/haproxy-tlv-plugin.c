@@ -19,12 +19,12 @@ struct event_category event_category_haproxy_tlv = {
 	.name = "haproxy_tlv",
 };
 struct event *haproxy_tlv_event;
-const struct haproxy_tlv_settings *haproxy_tlv_set;
-enum haproxy_tlv_client_cert haproxy_tlv_client_cert_policy;
+struct haproxy_tlv_policy haproxy_tlv_policy;
 
 static struct master_service_settings_cache *haproxy_tlv_set_cache;
-static pool_t haproxy_tlv_set_pool;
 
+/* The settings are global (not per local/remote block): read once, with
+   the same settings cache login-common uses for its own settings */
 static void haproxy_tlv_settings_read(void)
 {
 	static const struct setting_parser_info *roots[] = {
@@ -33,6 +33,7 @@ static void haproxy_tlv_settings_read(void)
 	};
 	struct master_service_settings_input input;
 	const struct setting_parser_context *parser;
+	const struct haproxy_tlv_settings *set;
 	const char *error;
 	void **sets;
 
@@ -48,15 +49,9 @@ static void haproxy_tlv_settings_read(void)
 					       NULL, &parser, &error) < 0)
 		i_fatal("haproxy-tlv: Error reading configuration: %s", error);
 	sets = master_service_settings_parser_get_others(master_service, parser);
-	haproxy_tlv_set_pool = pool_alloconly_create("haproxy-tlv settings", 256);
-	haproxy_tlv_set = settings_dup(&haproxy_tlv_setting_parser_info,
-				       sets[0], haproxy_tlv_set_pool);
-	if (!haproxy_tlv_client_cert_parse(haproxy_tlv_set->haproxy_tlv_client_cert,
-					   &haproxy_tlv_client_cert_policy)) {
-		i_fatal("haproxy-tlv: haproxy_tlv_client_cert: "
-			"Invalid value '%s'",
-			haproxy_tlv_set->haproxy_tlv_client_cert);
-	}
+	set = sets[0];
+	if (!haproxy_tlv_settings_parse(set, &haproxy_tlv_policy, &error))
+		i_fatal("haproxy-tlv: %s", error);
 }
 
 void haproxy_tlv_plugin_init(struct module *module)
@@ -75,6 +70,5 @@ void haproxy_tlv_plugin_deinit(void)
 	haproxy_tlv_client_hooks_deinit();
 	haproxy_tlv_connections_deinit();
 	master_service_settings_cache_deinit(&haproxy_tlv_set_cache);
-	pool_unref(&haproxy_tlv_set_pool);
 	event_unref(&haproxy_tlv_event);
 }

@@ -29,8 +29,7 @@ struct haproxy_tlv_header {
 extern struct event_category event_category_haproxy_tlv;
 /* parent of the plugin's events: category haproxy_tlv */
 extern struct event *haproxy_tlv_event;
-extern const struct haproxy_tlv_settings *haproxy_tlv_set;
-extern enum haproxy_tlv_client_cert haproxy_tlv_client_cert_policy;
+extern struct haproxy_tlv_policy haproxy_tlv_policy;
 
 /* haproxy-tlv-header.c */
 struct haproxy_tlv_header *

@@ -16,18 +16,17 @@ static bool haproxy_tlv_settings_check(void *_set, pool_t pool,
 	SETTING_DEFINE_STRUCT_##type(#name, name, struct haproxy_tlv_settings)
 
 static const struct setting_define haproxy_tlv_setting_defines[] = {
-	DEF(ENUM, haproxy_tlv_client_cert),
-	DEF(BOOL, haproxy_tlv_require_client_cert),
-	DEF(BOOL, haproxy_tlv_require_tls),
+	DEF(STR, haproxy_tlv_client_cert),
+	DEF(STR, haproxy_tlv_require_client_cert),
+	DEF(STR, haproxy_tlv_require_tls),
 
 	SETTING_DEFINE_LIST_END
 };
 
 static const struct haproxy_tlv_settings haproxy_tlv_default_settings = {
-	/* SET_ENUM: the first value is the default */
-	.haproxy_tlv_client_cert = "verified:present:ignore",
-	.haproxy_tlv_require_client_cert = FALSE,
-	.haproxy_tlv_require_tls = FALSE,
+	.haproxy_tlv_client_cert = "verified",
+	.haproxy_tlv_require_client_cert = "no",
+	.haproxy_tlv_require_tls = "no",
 };
 
 const struct setting_parser_info haproxy_tlv_setting_parser_info = {
@@ -42,8 +41,8 @@ const struct setting_parser_info haproxy_tlv_setting_parser_info = {
 	.check_func = haproxy_tlv_settings_check,
 };
 
-bool haproxy_tlv_client_cert_parse(const char *value,
-				   enum haproxy_tlv_client_cert *policy_r)
+static bool
+parse_client_cert(const char *value, enum haproxy_tlv_client_cert *policy_r)
 {
 	if (strcmp(value, "verified") == 0)
 		*policy_r = HAPROXY_TLV_CLIENT_CERT_VERIFIED;
@@ -56,26 +55,54 @@ bool haproxy_tlv_client_cert_parse(const char *value,
 	return TRUE;
 }
 
-static bool haproxy_tlv_settings_check(void *_set, pool_t pool ATTR_UNUSED,
-				       const char **error_r)
+static bool
+parse_bool(const char *key, const char *value, bool *result_r,
+	   const char **error_r)
 {
-	struct haproxy_tlv_settings *set = _set;
-	enum haproxy_tlv_client_cert policy;
+	if (strcasecmp(value, "yes") == 0)
+		*result_r = TRUE;
+	else if (strcasecmp(value, "no") == 0)
+		*result_r = FALSE;
+	else {
+		*error_r = t_strdup_printf("%s: Invalid value '%s' "
+					   "(expected yes or no)", key, value);
+		return FALSE;
+	}
+	return TRUE;
+}
 
-	if (!haproxy_tlv_client_cert_parse(set->haproxy_tlv_client_cert,
-					   &policy)) {
-		/* SET_ENUM has already refused anything else */
+bool haproxy_tlv_settings_parse(const struct haproxy_tlv_settings *set,
+				struct haproxy_tlv_policy *policy_r,
+				const char **error_r)
+{
+	if (!parse_client_cert(set->haproxy_tlv_client_cert,
+			       &policy_r->client_cert)) {
 		*error_r = t_strdup_printf(
 			"haproxy_tlv_client_cert: Invalid value '%s' "
 			"(expected verified, present or ignore)",
 			set->haproxy_tlv_client_cert);
 		return FALSE;
 	}
-	if (set->haproxy_tlv_require_client_cert &&
-	    policy == HAPROXY_TLV_CLIENT_CERT_IGNORE) {
+	if (!parse_bool("haproxy_tlv_require_client_cert",
+			set->haproxy_tlv_require_client_cert,
+			&policy_r->require_client_cert, error_r) ||
+	    !parse_bool("haproxy_tlv_require_tls",
+			set->haproxy_tlv_require_tls,
+			&policy_r->require_tls, error_r))
+		return FALSE;
+	if (policy_r->require_client_cert &&
+	    policy_r->client_cert == HAPROXY_TLV_CLIENT_CERT_IGNORE) {
 		*error_r = "haproxy_tlv_require_client_cert = yes cannot be "
 			"satisfied with haproxy_tlv_client_cert = ignore";
 		return FALSE;
 	}
 	return TRUE;
+}
+
+static bool haproxy_tlv_settings_check(void *_set, pool_t pool ATTR_UNUSED,
+				       const char **error_r)
+{
+	struct haproxy_tlv_policy policy;
+
+	return haproxy_tlv_settings_parse(_set, &policy, error_r);
 }

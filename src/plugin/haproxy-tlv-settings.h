@@ -11,15 +11,23 @@ enum haproxy_tlv_client_cert {
 	HAPROXY_TLV_CLIENT_CERT_IGNORE,
 };
 
+/* Kept as strings and validated by haproxy_tlv_settings_parse(): Dovecot's
+   own enum and boolean errors do not name the setting. */
 struct haproxy_tlv_settings {
 	const char *haproxy_tlv_client_cert;
-	bool haproxy_tlv_require_client_cert;
-	bool haproxy_tlv_require_tls;
+	const char *haproxy_tlv_require_client_cert;
+	const char *haproxy_tlv_require_tls;
 };
 
-/* Returns FALSE for a value that is none of the choices */
-bool haproxy_tlv_client_cert_parse(const char *value,
-				   enum haproxy_tlv_client_cert *policy_r);
+struct haproxy_tlv_policy {
+	enum haproxy_tlv_client_cert client_cert;
+	bool require_client_cert;
+	bool require_tls;
+};
+
+bool haproxy_tlv_settings_parse(const struct haproxy_tlv_settings *set,
+				struct haproxy_tlv_policy *policy_r,
+				const char **error_r);
 
 extern const struct setting_parser_info haproxy_tlv_setting_parser_info;
 

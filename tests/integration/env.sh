@@ -3,6 +3,7 @@
 # a private HAProxy on loopback, everything under DIR.
 # Usage: env.sh start DIR BASE_PORT PLUGIN_DIR
 #        env.sh stop DIR
+#        env.sh doveconf DIR [ARGS]
 # Ports: Dovecot listens on BASE..BASE+9, HAProxy on BASE+10..BASE+29.
 # The system's own dovecot and haproxy are never touched: Dovecot runs with
 # its own base_dir, state_dir and log file. Its config process loads the
@@ -31,13 +32,19 @@ if [ "$cmd" = stop ]; then
 	stop
 	exit 0
 fi
+settings_dir=$(sh "$here/../../build-aux/dovecot-config-var.sh" \
+	"${DOVECOT_CONFIG:-/usr/lib/dovecot/dovecot-config}" dovecot_moduledir)/settings
+if [ "$cmd" = doveconf ]; then
+	# doveconf with the same settings modules the test Dovecot has
+	shift 2
+	exec unshare -m sh -c "mount --bind '$dir/settings' '$settings_dir' &&
+		exec doveconf -c '$dir/dovecot.conf' $*"
+fi
 
 base=$3
 plugin_dir=$4
 d() { echo $((base + $1)); }
 h() { echo $((base + 10 + $1)); }
-settings_dir=$(sh "$here/../../build-aux/dovecot-config-var.sh" \
-	"${DOVECOT_CONFIG:-/usr/lib/dovecot/dovecot-config}" dovecot_moduledir)/settings
 
 mkdir -p "$dir/run" "$dir/state" "$dir/home" "$dir/settings"
 chmod 755 "$dir"
@@ -52,8 +59,14 @@ for f in "$settings_dir"/*.so; do
 done
 cp "$plugin_dir/libhaproxy_tlv_settings.so" "$dir/settings/"
 
+if [ -f "$dir/extra.conf" ]; then
+	sed "s|%DIR%|$dir|g" "$dir/extra.conf" > "$dir/extra-expanded.conf"
+fi
+echo denieduser > "$dir/deny-TLSv1.3"
+: > "$dir/deny-"
 cat > "$dir/passwd" <<PASSWD
 plainuser:{PLAIN}secret::::::
+denieduser:{PLAIN}secret::::::
 certuser:::::::nopassword
 PASSWD
 
@@ -93,6 +106,9 @@ auth_verbose = yes
 # failed logins answered at once: the tests do many
 auth_failure_delay = 0
 
+# per-test settings (test_env_start_with()): before the passdb below, so
+# that a deny passdb there is checked first
+!include_try $dir/extra-expanded.conf
 passdb {
   driver = passwd-file
   args = $dir/passwd
@@ -194,6 +210,11 @@ listen imaps-reencrypt-mtls
 listen imap-v1
     bind 127.0.0.1:$(h 8)
     server dovecot 127.0.0.1:$(d 0) send-proxy
+# every TLV HAProxy 2.6 can send
+listen imap-all-tlvs
+    bind 127.0.0.1:$(h 10) $tls_bind alpn imap
+    unique-id-format %{+X}o\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid
+    server dovecot 127.0.0.1:$(d 0) send-proxy-v2-ssl-cn proxy-v2-options authority,crc32c,unique-id,ssl-cipher,cert-sig,cert-key
 # health check as the documentation describes it (quoted "* OK")
 listen imap-checked
     bind 127.0.0.1:$(h 9)
@@ -222,7 +243,7 @@ for port in $(d 0) $(d 1) $(d 2) $(d 3) $(d 4) $(h 0) $(h 9); do
 			if ! kill -0 "$(cat "$dir/$name.pid")" 2>/dev/null; then
 				echo "env.sh: $name failed to start:" >&2
 				cat "$dir/$name.stdout" "$dir/$name.log" \
-					"$dir/dovecot.log" 2>/dev/null >&2
+					"$dir/dovecot.log" >&2 2>/dev/null
 				stop
 				exit 1
 			fi

@@ -28,21 +28,75 @@ static void run_env(const char *const *argv)
 	g_free(err);
 }
 
-void test_env_start(void)
+static const char **env_start_argv(const char *extra_conf)
 {
-	char port[16];
+	static char port[16];
+	static const char *argv[7];
 	GError *error = NULL;
 
 	env_dir = g_dir_make_tmp("haproxy-tlv-XXXXXX", &error);
 	g_assert_no_error(error);
-	/* a port range per process: tests may run in parallel */
-	base_port = 20000 + (unsigned int)(getpid() % 400) * 100;
+	if (extra_conf != NULL) {
+		char *path = test_env_path("extra.conf");
+		g_assert_true(g_file_set_contents(path, extra_conf, -1, NULL));
+		g_free(path);
+	}
+	/* a port range per process and start: tests may run in parallel */
+	static unsigned int starts = 0;
+	g_assert_cmpuint(starts, <, 10);
+	base_port = 20000 + (unsigned int)(getpid() % 40) * 1000 +
+		starts++ * 100;
 	g_snprintf(port, sizeof(port), "%u", base_port);
-	const char *argv[] = {
-		"/bin/sh", TEST_ENV_SH, "start", env_dir, port,
-		TEST_PLUGIN_DIR, NULL
-	};
-	run_env(argv);
+	argv[0] = "/bin/sh";
+	argv[1] = TEST_ENV_SH;
+	argv[2] = "start";
+	argv[3] = env_dir;
+	argv[4] = port;
+	argv[5] = TEST_PLUGIN_DIR;
+	argv[6] = NULL;
+	return argv;
+}
+
+void test_env_start_with(const char *extra_conf)
+{
+	run_env(env_start_argv(extra_conf));
+}
+
+void test_env_start(void)
+{
+	test_env_start_with(NULL);
+}
+
+gboolean test_env_try_start(const char *extra_conf, char **output_r)
+{
+	char *saved_dir = env_dir;
+	unsigned int saved_port = base_port;
+	const char **argv = env_start_argv(extra_conf);
+	char *out = NULL, *err = NULL;
+	int status;
+	gboolean started;
+
+	g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
+				   NULL, NULL, &out, &err, &status, NULL));
+	*output_r = g_strconcat(out, err, NULL);
+	started = g_spawn_check_wait_status(status, NULL);
+	g_free(out);
+	g_free(err);
+	test_env_stop();
+	env_dir = saved_dir;
+	base_port = saved_port;
+	return started;
+}
+
+char *test_env_doveconf(const char *args)
+{
+	char *cmd = g_strdup_printf("/bin/sh %s doveconf %s %s", TEST_ENV_SH,
+				    env_dir, args);
+	char *out = NULL;
+
+	g_assert_true(g_spawn_command_line_sync(cmd, &out, NULL, NULL, NULL));
+	g_free(cmd);
+	return out;
 }
 
 void test_env_stop(void)

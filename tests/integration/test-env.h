@@ -24,6 +24,7 @@ enum test_haproxy_port {
 	HAPROXY_IMAPS_REENCRYPT_MTLS = 7,
 	HAPROXY_IMAP_V1 = 8,
 	HAPROXY_IMAP_CHECKED = 9,
+	HAPROXY_IMAP_ALL_TLVS = 10,
 };
 
 /* The real client's address: distinct from HAProxy's 127.0.0.1 */
@@ -36,6 +37,11 @@ enum test_haproxy_port {
 /* Start Dovecot and HAProxy in a fresh temporary directory; stopped and
    removed by test_env_stop() */
 void test_env_start(void);
+/* The same with extra Dovecot settings appended to the configuration */
+void test_env_start_with(const char *extra_conf);
+/* Run env.sh start with extra settings; FALSE if Dovecot refused to start,
+   with what it printed in *output_r */
+gboolean test_env_try_start(const char *extra_conf, char **output_r);
 void test_env_stop(void);
 
 unsigned int test_dovecot_port(enum test_dovecot_port port);
@@ -43,6 +49,8 @@ unsigned int test_haproxy_port(enum test_haproxy_port port);
 /* A file under the environment's directory (certificates: certs/...) */
 char *test_env_path(const char *name);
 const char *test_env_dir(void);
+/* Output of doveconf ARGS on the test configuration */
+char *test_env_doveconf(const char *args);
 
 /* Position in Dovecot's log to search from */
 gsize test_log_mark(void);

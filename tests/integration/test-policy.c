@@ -1,0 +1,92 @@
+/* haproxy_tlv_require_client_cert = yes and haproxy_tlv_require_tls = yes
+   in a real Dovecot behind a real HAProxy. */
+
+#include <string.h>
+
+#include "test-protocol.h"
+
+static const char policy_conf[] =
+	"haproxy_tlv_require_client_cert = yes\n"
+	"haproxy_tlv_require_tls = yes\n";
+
+static void test_external_verified(void)
+{
+	gsize mark = test_log_mark();
+	char *reply = external_through(HAPROXY_IMAP_TLS, PROTO_IMAP, "client");
+
+	g_assert_true(auth_succeeded(reply, PROTO_IMAP));
+	g_free(reply);
+	assert_log(mark, "Login: user=<certuser>, method=EXTERNAL, rip="
+		   TEST_CLIENT_IP ",", NULL, NULL);
+}
+
+static void test_plain_without_cert(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client *client =
+		connect_haproxy_from(failing_client_ip(), HAPROXY_IMAP_TLS, NULL);
+	char *line;
+
+	g_free(read_greeting(client, PROTO_IMAP));
+	test_client_send(client, "a LOGIN plainuser secret");
+	line = test_client_read_until(client, "a ");
+	g_assert_nonnull(line);
+	g_assert_true(g_str_has_prefix(line, "a NO"));
+	g_free(line);
+	test_client_free(client);
+	assert_log(mark, "imap-login: Info: haproxy-tlv: Authentication "
+		   "refused: no verified client certificate was forwarded",
+		   NULL, NULL);
+	char *since = test_log_since(mark);
+	g_assert_null(strstr(since, "Login: user=<plainuser>"));
+	g_free(since);
+}
+
+static void test_unverified_cert(void)
+{
+	char *reply = external_failing(HAPROXY_IMAP_TLS_IGNORE_ERRORS,
+				       PROTO_IMAP, "selfsigned");
+
+	g_assert_false(auth_succeeded(reply, PROTO_IMAP));
+	g_free(reply);
+}
+
+static void test_pop3_without_cert(void)
+{
+	char *reply = external_failing(HAPROXY_POP3_TLS, PROTO_POP3, NULL);
+
+	g_assert_false(auth_succeeded(reply, PROTO_POP3));
+	g_free(reply);
+}
+
+static void test_no_tls_refused(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client *client =
+		test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
+				    test_haproxy_port(HAPROXY_IMAP_V1), NULL);
+
+	g_assert_nonnull(client);
+	g_assert_true(test_client_wait_closed(client));
+	test_client_free(client);
+	assert_log(mark, "Warning: haproxy-tlv: rip=" TEST_PROXY_IP ": PROXY "
+		   "header does not report TLS and haproxy_tlv_require_tls = "
+		   "yes: connection closed", NULL, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/policy/external-verified", test_external_verified);
+	g_test_add_func("/policy/plain-without-cert", test_plain_without_cert);
+	g_test_add_func("/policy/unverified-cert", test_unverified_cert);
+	g_test_add_func("/policy/pop3-without-cert", test_pop3_without_cert);
+	g_test_add_func("/policy/no-tls-refused", test_no_tls_refused);
+
+	test_env_start_with(policy_conf);
+	ret = g_test_run();
+	test_env_stop();
+	return ret;
+}

@@ -1,0 +1,161 @@
+/* Protocol steps shared by the integration test programs: greetings and
+   EXTERNAL authentication for imap, pop3, submission and managesieve,
+   connections through HAProxy, log assertions. */
+
+#include <string.h>
+
+#include "test-client.h"
+#include "test-env.h"
+#include "test-protocol.h"
+
+
+char *read_greeting(struct test_client *client, enum protocol proto)
+{
+	switch (proto) {
+	case PROTO_IMAP:
+		return test_client_read_until(client, "* OK");
+	case PROTO_POP3:
+		return test_client_read_until(client, "+OK");
+	case PROTO_SUBMISSION:
+		return test_client_read_until(client, "220 ");
+	case PROTO_SIEVE:
+		return test_client_read_until(client, "OK");
+	}
+	g_assert_not_reached();
+}
+
+/* Returns the server's final reply to AUTHENTICATE EXTERNAL */
+char *auth_external(struct test_client *client, enum protocol proto)
+{
+	switch (proto) {
+	case PROTO_IMAP:
+		test_client_send(client, "a AUTHENTICATE EXTERNAL =");
+		return test_client_read_until(client, "a ");
+	case PROTO_POP3:
+		test_client_send(client, "AUTH EXTERNAL =");
+		return test_client_read_line(client);
+	case PROTO_SUBMISSION:
+		test_client_send(client, "EHLO client.example.test");
+		g_free(test_client_read_until(client, "250 "));
+		test_client_send(client, "AUTH EXTERNAL =");
+		return test_client_read_line(client);
+	case PROTO_SIEVE:
+		test_client_send(client, "AUTHENTICATE \"EXTERNAL\" \"=\"");
+		return test_client_read_line(client);
+	}
+	g_assert_not_reached();
+}
+
+gboolean auth_succeeded(const char *reply, enum protocol proto)
+{
+	if (reply == NULL)
+		return FALSE;
+	switch (proto) {
+	case PROTO_IMAP:
+		return g_str_has_prefix(reply, "a OK");
+	case PROTO_POP3:
+		return g_str_has_prefix(reply, "+OK");
+	case PROTO_SUBMISSION:
+		return g_str_has_prefix(reply, "235");
+	case PROTO_SIEVE:
+		return g_str_has_prefix(reply, "OK");
+	}
+	return FALSE;
+}
+
+struct test_client_tls *client_tls(const char *name)
+{
+	static struct test_client_tls tls;
+	static char *cert, *key;
+
+	g_free(cert);
+	g_free(key);
+	cert = key = NULL;
+	memset(&tls, 0, sizeof(tls));
+	if (name != NULL) {
+		char *c = g_strdup_printf("certs/%s.pem", name);
+		char *k = g_strdup_printf("certs/%s.key", name);
+		cert = test_env_path(c);
+		key = test_env_path(k);
+		g_free(c);
+		g_free(k);
+		tls.cert = cert;
+		tls.key = key;
+	}
+	return &tls;
+}
+
+/* Dovecot delays authentication from an address with failed attempts
+   (auth penalty): attempts expected to fail come from addresses of their
+   own, so they do not slow down the tests that follow */
+const char *failing_client_ip(void)
+{
+	static unsigned int n = 0;
+	static char ip[32];
+
+	g_snprintf(ip, sizeof(ip), "127.0.1.%u", ++n);
+	return ip;
+}
+
+struct test_client *
+connect_haproxy_from(const char *src_ip, enum test_haproxy_port port,
+		     const char *cert_name)
+{
+	struct test_client *client =
+		test_client_connect(src_ip, "127.0.0.1",
+				    test_haproxy_port(port),
+				    client_tls(cert_name));
+	g_assert_nonnull(client);
+	return client;
+}
+
+struct test_client *
+connect_haproxy(enum test_haproxy_port port, const char *cert_name)
+{
+	return connect_haproxy_from(TEST_CLIENT_IP, port, cert_name);
+}
+
+/* Connect through HAProxy with TLS and authenticate with EXTERNAL */
+char *
+external_through_from(const char *src_ip, enum test_haproxy_port port,
+		      enum protocol proto, const char *cert_name)
+{
+	struct test_client *client =
+		connect_haproxy_from(src_ip, port, cert_name);
+	char *greeting = read_greeting(client, proto);
+	char *reply;
+
+	g_assert_nonnull(greeting);
+	g_free(greeting);
+	reply = auth_external(client, proto);
+	test_client_free(client);
+	return reply;
+}
+
+char *
+external_through(enum test_haproxy_port port, enum protocol proto,
+		 const char *cert_name)
+{
+	return external_through_from(TEST_CLIENT_IP, port, proto, cert_name);
+}
+
+/* EXTERNAL that is expected to fail */
+char *
+external_failing(enum test_haproxy_port port, enum protocol proto,
+		 const char *cert_name)
+{
+	return external_through_from(failing_client_ip(), port, proto,
+				     cert_name);
+}
+
+void assert_log(gsize mark, const char *a, const char *b,
+		       const char *c)
+{
+	char *line = test_log_wait(mark, a, b, c, NULL);
+
+	if (line == NULL)
+		g_error("no log line with '%s' '%s' '%s'", a,
+			b == NULL ? "" : b, c == NULL ? "" : c);
+	g_free(line);
+}
+

@@ -1,0 +1,38 @@
+#ifndef TEST_PROTOCOL_H
+#define TEST_PROTOCOL_H
+
+#include "test-client.h"
+#include "test-env.h"
+
+enum protocol {
+	PROTO_IMAP,
+	PROTO_POP3,
+	PROTO_SUBMISSION,
+	PROTO_SIEVE,
+};
+
+char *read_greeting(struct test_client *client, enum protocol proto);
+/* The server's final reply to AUTHENTICATE EXTERNAL */
+char *auth_external(struct test_client *client, enum protocol proto);
+gboolean auth_succeeded(const char *reply, enum protocol proto);
+/* TLS settings with certs/NAME.pem and .key as client certificate
+   (NULL: none). Valid until the next call. */
+struct test_client_tls *client_tls(const char *name);
+/* A fresh source address for attempts expected to fail */
+const char *failing_client_ip(void);
+struct test_client *
+connect_haproxy_from(const char *src_ip, enum test_haproxy_port port,
+		     const char *cert_name);
+struct test_client *
+connect_haproxy(enum test_haproxy_port port, const char *cert_name);
+char *external_through_from(const char *src_ip, enum test_haproxy_port port,
+			    enum protocol proto, const char *cert_name);
+char *external_through(enum test_haproxy_port port, enum protocol proto,
+		       const char *cert_name);
+char *external_failing(enum test_haproxy_port port, enum protocol proto,
+		       const char *cert_name);
+/* Fails the test unless a line with all of a, b, c (NULL: ignored)
+   appears in Dovecot's log after mark */
+void assert_log(gsize mark, const char *a, const char *b, const char *c);
+
+#endif

@@ -1,0 +1,185 @@
+/* The plugin's settings in doveconf, refused bad values, and how the header
+   feeds Dovecot's own settings: local_name blocks, login_trusted_networks,
+   passdb templates with the forwarded fields, event filters. */
+
+#include <string.h>
+
+#include "test-protocol.h"
+
+static const char settings_conf[] =
+	"haproxy_tlv_client_cert = present\n"
+	"login_trusted_networks = 127.0.0.4\n"
+	"log_debug = category=haproxy_tlv\n"
+	"local_name mail.example.test {\n"
+	"  login_greeting = Greetings from mail.example.test\n"
+	"}\n"
+	/* users listed in deny-<TLS version> may not log in over it */
+	"passdb {\n"
+	"  driver = passwd-file\n"
+	"  args = %DIR%/deny-%{passdb:forward_haproxy_tls_version}\n"
+	"  deny = yes\n"
+	"}\n";
+
+static void test_doveconf_shows_settings(void)
+{
+	char *out = test_env_doveconf("-n");
+
+	g_assert_nonnull(strstr(out, "haproxy_tlv_client_cert = present"));
+	g_free(out);
+	out = test_env_doveconf("haproxy_tlv_require_client_cert "
+				"haproxy_tlv_require_tls");
+	g_assert_nonnull(strstr(out, "haproxy_tlv_require_client_cert = no"));
+	g_assert_nonnull(strstr(out, "haproxy_tlv_require_tls = no"));
+	g_free(out);
+}
+
+static void test_bad_value(gconstpointer data)
+{
+	const char *const *c = data;
+	char *output;
+
+	g_assert_false(test_env_try_start(c[0], &output));
+	if (strstr(output, c[1]) == NULL)
+		g_error("start-up error does not name %s:\n%s", c[1], output);
+	g_free(output);
+}
+
+static void test_present_accepts_unverified(void)
+{
+	gsize mark = test_log_mark();
+	/* haproxy_tlv_client_cert = present: what Dovecot 2.3 does */
+	char *reply = external_through(HAPROXY_IMAP_TLS_IGNORE_ERRORS,
+				       PROTO_IMAP, "selfsigned");
+
+	g_assert_true(auth_succeeded(reply, PROTO_IMAP));
+	g_free(reply);
+	assert_log(mark, "Login: user=<certuser>, method=EXTERNAL", NULL, NULL);
+}
+
+static void test_local_name_block(void)
+{
+	struct test_client_tls *tls = client_tls("client");
+	struct test_client *client;
+	char *line;
+
+	tls->server_name = "mail.example.test";
+	client = test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
+				     test_haproxy_port(HAPROXY_IMAP_ALL_TLVS),
+				     tls);
+	g_assert_nonnull(client);
+	line = read_greeting(client, PROTO_IMAP);
+	g_assert_nonnull(line);
+	g_assert_nonnull(strstr(line, "Greetings from mail.example.test"));
+	g_free(line);
+	test_client_free(client);
+
+	/* without SNI there is no AUTHORITY: the global greeting */
+	client = connect_haproxy(HAPROXY_IMAP_ALL_TLVS, "client");
+	line = read_greeting(client, PROTO_IMAP);
+	g_assert_nonnull(line);
+	g_assert_null(strstr(line, "Greetings from"));
+	g_free(line);
+	test_client_free(client);
+}
+
+static void test_debug_line(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client_tls *tls = client_tls("client");
+	struct test_client *client;
+
+	tls->server_name = "mail.example.test";
+	client = test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
+				     test_haproxy_port(HAPROXY_IMAP_ALL_TLVS),
+				     tls);
+	g_assert_nonnull(client);
+	g_free(read_greeting(client, PROTO_IMAP));
+	test_client_free(client);
+	char *line = test_log_wait(mark, "imap-login: Debug: haproxy-tlv: "
+				   "PROXY v2: tls=yes version=TLSv1.3 "
+				   "cipher=TLS_AES_256_GCM_SHA384 cert=verified "
+				   "verify=0 cn=certuser cert_username=certuser "
+				   "sni=mail.example.test", "unique_id=7F000002:",
+				   "crc32c=verified", NULL);
+	g_assert_nonnull(line);
+	g_free(line);
+}
+
+static void test_login_trusted_networks(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client *client =
+		test_client_connect("127.0.0.4", "127.0.0.1",
+				    test_haproxy_port(HAPROXY_IMAP_V1), NULL);
+	char *line;
+
+	/* the real client is in login_trusted_networks: secured, so
+	   plaintext LOGIN is allowed without TLS */
+	g_assert_nonnull(client);
+	line = read_greeting(client, PROTO_IMAP);
+	g_assert_nonnull(line);
+	g_assert_null(strstr(line, "LOGINDISABLED"));
+	g_free(line);
+	test_client_send(client, "a LOGIN plainuser secret");
+	line = test_client_read_until(client, "a ");
+	g_assert_true(g_str_has_prefix(line, "a OK"));
+	g_free(line);
+	test_client_free(client);
+	assert_log(mark, "Login: user=<plainuser>, method=PLAIN, "
+		   "rip=127.0.0.4,", "secured", NULL);
+}
+
+static void test_forwarded_field_in_passdb(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client *client =
+		connect_haproxy_from(failing_client_ip(), HAPROXY_IMAP_TLS, NULL);
+	char *line;
+
+	g_free(read_greeting(client, PROTO_IMAP));
+	test_client_send(client, "a LOGIN denieduser secret");
+	line = test_client_read_until(client, "a ");
+	g_assert_true(g_str_has_prefix(line, "a NO"));
+	g_free(line);
+	test_client_free(client);
+	assert_log(mark, "imap-login: Info: Disconnected: ", "(user disabled): "
+		   "user=<denieduser>, method=PLAIN", NULL);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const bad_enum[] = {
+		"haproxy_tlv_client_cert = maybe\n", "haproxy_tlv_client_cert"
+	};
+	static const char *const bad_bool[] = {
+		"haproxy_tlv_require_tls = perhaps\n", "haproxy_tlv_require_tls"
+	};
+	static const char *const contradiction[] = {
+		"haproxy_tlv_client_cert = ignore\n"
+		"haproxy_tlv_require_client_cert = yes\n",
+		"haproxy_tlv_require_client_cert"
+	};
+	int ret;
+
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_data_func("/settings/bad-value/client-cert", bad_enum,
+			     test_bad_value);
+	g_test_add_data_func("/settings/bad-value/require-tls", bad_bool,
+			     test_bad_value);
+	g_test_add_data_func("/settings/bad-value/contradiction",
+			     contradiction, test_bad_value);
+	g_test_add_func("/settings/doveconf", test_doveconf_shows_settings);
+	g_test_add_func("/settings/present-accepts-unverified",
+			test_present_accepts_unverified);
+	g_test_add_func("/settings/local-name-block", test_local_name_block);
+	g_test_add_func("/settings/debug-line", test_debug_line);
+	g_test_add_func("/settings/login-trusted-networks",
+			test_login_trusted_networks);
+	g_test_add_func("/settings/forwarded-field-in-passdb",
+			test_forwarded_field_in_passdb);
+
+	test_env_start_with(settings_conf);
+	ret = g_test_run();
+	test_env_stop();
+	return ret;
+}
