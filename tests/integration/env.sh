@@ -57,7 +57,13 @@ for f in "$settings_dir"/*.so; do
 	# copies: a symlink would point into the directory it hides
 	[ -e "$f" ] && cp "$f" "$dir/settings/"
 done
-cp "$plugin_dir/libhaproxy_tlv_settings.so" "$dir/settings/"
+# a build tree has both modules side by side; an installation has the
+# settings module in the settings directory next to the login directory
+if [ -f "$plugin_dir/libhaproxy_tlv_settings.so" ]; then
+	cp "$plugin_dir/libhaproxy_tlv_settings.so" "$dir/settings/"
+else
+	cp "$plugin_dir/../settings/libhaproxy_tlv_settings.so" "$dir/settings/"
+fi
 
 if [ -f "$dir/extra.conf" ]; then
 	sed "s|%DIR%|$dir|g" "$dir/extra.conf" > "$dir/extra-expanded.conf"
