@@ -34,6 +34,10 @@ v1_find_line_end(const unsigned char *data, size_t size, size_t *end_r,
 
 	for (size_t i = PROXY_HEADER_V1_SIGNATURE_SIZE; i < max; i++) {
 		if (data[i] == '\r') {
+			if (i + 2 > PROXY_HEADER_V1_MAX_SIZE) {
+				*reason_r = "v1 header is longer than 107 bytes";
+				return true;
+			}
 			if (i + 1 == size)
 				return false;
 			if (data[i + 1] != '\n') {

@@ -75,6 +75,11 @@ static const struct malformed_case cases[] = {
 	  .v1 = "PROXY UNKNOWN xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n",
 	  .reason = "longer than 107 bytes" },
+	/* 108 bytes: the CR fits in 107, the LF does not */
+	{ "v1-108-bytes",
+	  .v1 = "PROXY UNKNOWN xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n",
+	  .reason = "longer than 107 bytes" },
 	{ "v1-lowercase-signature", .v1 = "proxy TCP4 1.2.3.4 5.6.7.8 1 2\r\n",
 	  .reason = "bad signature" },
 	{ "not-proxy", .v1 = "a LOGIN user pass\r\n",

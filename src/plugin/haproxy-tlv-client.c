@@ -38,22 +38,6 @@ struct haproxy_tlv_client {
 static MODULE_CONTEXT_DEFINE_INIT(haproxy_tlv_login_module,
 				  &login_module_register);
 
-static void haproxy_tlv_client_unhide(struct client *client)
-{
-	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
-
-	timeout_remove(&hclient->to_unhide);
-	if (hclient->hidden_ssl_iostream != NULL) {
-		client->ssl_iostream = hclient->hidden_ssl_iostream;
-		client->proxied_ssl = hclient->hidden_proxied_ssl;
-		hclient->hidden_ssl_iostream = NULL;
-	}
-	if (hclient->tls_lowered) {
-		client->tls = TRUE;
-		hclient->tls_lowered = FALSE;
-	}
-}
-
 static void haproxy_tlv_client_unhide_ssl(struct client *client)
 {
 	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
@@ -66,11 +50,24 @@ static void haproxy_tlv_client_unhide_ssl(struct client *client)
 	}
 }
 
+static void haproxy_tlv_client_unhide(struct client *client)
+{
+	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
+
+	haproxy_tlv_client_unhide_ssl(client);
+	if (hclient->tls_lowered) {
+		client->tls = TRUE;
+		hclient->tls_lowered = FALSE;
+	}
+}
+
 static void
 haproxy_tlv_client_auth_starting(struct client *client,
 				 struct haproxy_tlv_client *hclient)
 {
-	if (hclient->tls_from_proxy && client->tls) {
+	/* only while no TLS of our own runs (STARTTLS would add one) */
+	if (hclient->tls_from_proxy && client->tls &&
+	    client->ssl_iostream == NULL) {
 		client->tls = FALSE;
 		hclient->tls_lowered = TRUE;
 	}
@@ -94,6 +91,11 @@ haproxy_tlv_sasl_filter_mech(struct client *client, struct auth_mech_desc *mech)
 {
 	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
 
+	if (client->auth_initializing && hclient->header == NULL) {
+		e_error(client->event, "haproxy-tlv: Authentication refused: "
+			"no PROXY header was applied to this client");
+		return FALSE;
+	}
 	if (client->auth_initializing) {
 		if (haproxy_tlv_policy.require_client_cert &&
 		    !hclient->header->cert_verified) {
@@ -123,6 +125,19 @@ haproxy_tlv_auth_result(struct client *client, enum client_auth_result result,
 	   the TLS the proxy terminated counts as TLS again in log lines */
 	haproxy_tlv_client_unhide(client);
 	hclient->module_ctx.super.auth_result(client, result, reply, text);
+}
+
+static void
+haproxy_tlv_proxy_failed(struct client *client,
+			 enum login_proxy_failure_type type,
+			 const char *reason, bool reconnecting)
+{
+	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
+
+	/* the login failed without an auth_result() call */
+	haproxy_tlv_client_unhide(client);
+	hclient->module_ctx.super.proxy_failed(client, type, reason,
+					       reconnecting);
 }
 
 static void haproxy_tlv_client_destroy(struct client *client)
@@ -248,21 +263,28 @@ static void haproxy_tlv_client_allocated(struct client *client)
 {
 	struct haproxy_tlv_client *hclient;
 	struct client_vfuncs *v = &client->v;
+	const struct haproxy_tlv_header *header;
 
-	if (haproxy_tlv_current_header == NULL ||
-	    haproxy_tlv_current_fd != client->fd)
+	header = haproxy_tlv_header_take(client->fd, &client->real_remote_ip,
+					 client->real_remote_port, client->pool);
+	if (header == NULL &&
+	    !haproxy_tlv_is_haproxy_listener(client->listener_name))
 		return;
 
 	hclient = p_new(client->pool, struct haproxy_tlv_client, 1);
 	hclient->module_ctx.super = *v;
-	hclient->header = haproxy_tlv_header_dup(client->pool,
-						 haproxy_tlv_current_header);
+	hclient->header = header;
 	v->sasl_filter_mech = haproxy_tlv_sasl_filter_mech;
 	v->auth_result = haproxy_tlv_auth_result;
+	if (v->proxy_failed != NULL)
+		v->proxy_failed = haproxy_tlv_proxy_failed;
 	v->destroy = haproxy_tlv_client_destroy;
 	MODULE_CONTEXT_SET(client, haproxy_tlv_login_module, hclient);
 
-	haproxy_tlv_client_apply(client, hclient);
+	/* on a haproxy = yes listener without a header (never expected),
+	   authentication is refused: see haproxy_tlv_sasl_filter_mech() */
+	if (header != NULL)
+		haproxy_tlv_client_apply(client, hclient);
 }
 
 static const struct login_client_hooks haproxy_tlv_login_hooks = {

@@ -37,13 +37,86 @@ struct haproxy_tlv_conn {
 	buffer_t *partial;
 };
 
-const struct haproxy_tlv_header *haproxy_tlv_current_header = NULL;
-int haproxy_tlv_current_fd = -1;
+/* A header waiting for its login client. Usually taken within the core
+   callback; with login_access_sockets, login-common creates the client
+   later, so the header waits here until then. */
+struct haproxy_tlv_pending {
+	struct haproxy_tlv_pending *prev, *next;
+	pool_t pool;
+	int fd;
+	struct ip_addr real_remote_ip;
+	in_port_t real_remote_port;
+	const struct haproxy_tlv_header *header;
+};
 
+static struct haproxy_tlv_pending *haproxy_pending = NULL;
 static struct haproxy_tlv_conn *haproxy_conns = NULL;
 static struct timeout *to_takeover = NULL;
 static master_service_connection_callback_t *core_callback = NULL;
 static ARRAY(int) haproxy_listen_fds;
+static ARRAY_TYPE(const_string) haproxy_listener_names;
+
+static void haproxy_tlv_pending_free(struct haproxy_tlv_pending *pending)
+{
+	DLLIST_REMOVE(&haproxy_pending, pending);
+	pool_unref(&pending->pool);
+}
+
+static void
+haproxy_tlv_pending_add(pool_t pool, const struct master_service_connection *conn,
+			const struct haproxy_tlv_header *header)
+{
+	struct haproxy_tlv_pending *pending, *next;
+
+	/* the fd was closed and reused: whatever waited on it is stale */
+	for (pending = haproxy_pending; pending != NULL; pending = next) {
+		next = pending->next;
+		if (pending->fd == conn->fd)
+			haproxy_tlv_pending_free(pending);
+	}
+	pool_ref(pool);
+	pending = p_new(pool, struct haproxy_tlv_pending, 1);
+	pending->pool = pool;
+	pending->fd = conn->fd;
+	pending->real_remote_ip = conn->real_remote_ip;
+	pending->real_remote_port = conn->real_remote_port;
+	pending->header = header;
+	DLLIST_PREPEND(&haproxy_pending, pending);
+}
+
+const struct haproxy_tlv_header *
+haproxy_tlv_header_take(int fd, const struct ip_addr *real_remote_ip,
+			in_port_t real_remote_port, pool_t pool)
+{
+	struct haproxy_tlv_pending *pending;
+	const struct haproxy_tlv_header *header;
+
+	for (pending = haproxy_pending; pending != NULL;
+	     pending = pending->next) {
+		if (pending->fd == fd &&
+		    pending->real_remote_port == real_remote_port &&
+		    net_ip_compare(&pending->real_remote_ip, real_remote_ip))
+			break;
+	}
+	if (pending == NULL)
+		return NULL;
+	header = haproxy_tlv_header_dup(pool, pending->header);
+	haproxy_tlv_pending_free(pending);
+	return header;
+}
+
+bool haproxy_tlv_is_haproxy_listener(const char *name)
+{
+	/* unnamed listeners cannot be told apart */
+	if (name == NULL || name[0] == '\0')
+		return FALSE;
+	const char *const *namep;
+	array_foreach(&haproxy_listener_names, namep) {
+		if (strcmp(*namep, name) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
 
 static bool is_haproxy_listener(int listen_fd)
 {
@@ -163,11 +236,8 @@ haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
 	timeout_remove(&hpconn->to);
 
 	conn.accepted = FALSE;
-	haproxy_tlv_current_header = header;
-	haproxy_tlv_current_fd = conn.fd;
+	haproxy_tlv_pending_add(hpconn->pool, &conn, header);
 	core_callback(&conn);
-	haproxy_tlv_current_header = NULL;
-	haproxy_tlv_current_fd = -1;
 
 	haproxy_tlv_conn_free(&hpconn);
 	master_service_client_connection_handled(master_service, &conn);
@@ -348,6 +418,10 @@ static void haproxy_tlv_take_over(void *context ATTR_UNUSED)
 			continue;
 		l->haproxy = FALSE;
 		array_push_back(&haproxy_listen_fds, &l->fd);
+		if (l->name != NULL && l->name[0] != '\0') {
+			const char *name = i_strdup(l->name);
+			array_push_back(&haproxy_listener_names, &name);
+		}
 		e_debug(haproxy_tlv_event,
 			"Reading the PROXY header of listener %s",
 			l->name == NULL || l->name[0] == '\0' ?
@@ -363,6 +437,7 @@ static void haproxy_tlv_take_over(void *context ATTR_UNUSED)
 void haproxy_tlv_connections_init(void)
 {
 	i_array_init(&haproxy_listen_fds, 4);
+	i_array_init(&haproxy_listener_names, 4);
 	/* master_service_run() sets the callback after plugins are
 	   initialised; timeouts run before I/O in each ioloop iteration */
 	to_takeover = timeout_add_short(0, haproxy_tlv_take_over, NULL);
@@ -379,5 +454,11 @@ void haproxy_tlv_connections_deinit(void)
 	if (core_callback != NULL && master_service->callback ==
 	    haproxy_tlv_connected)
 		master_service->callback = core_callback;
+	while (haproxy_pending != NULL)
+		haproxy_tlv_pending_free(haproxy_pending);
 	array_free(&haproxy_listen_fds);
+	const char *const *namep;
+	array_foreach(&haproxy_listener_names, namep)
+		i_free_and_null(*(char **)namep);
+	array_free(&haproxy_listener_names);
 }

@@ -44,7 +44,8 @@ haproxy_tlv_header_import(pool_t pool, const struct proxy_header *hdr)
 	header = p_new(pool, struct haproxy_tlv_header, 1);
 	header->version = hdr->version;
 	header->local = hdr->command == PROXY_HEADER_CMD_LOCAL ||
-		hdr->family == PROXY_HEADER_FAMILY_UNSPEC;
+		hdr->family == PROXY_HEADER_FAMILY_UNSPEC ||
+		hdr->family == PROXY_HEADER_FAMILY_UNIX;
 	header->tls = proxy_header_is_tls(hdr);
 	header->cert_presented = proxy_header_client_cert_presented(hdr);
 	header->cert_verified = proxy_header_client_cert_verified(hdr);

@@ -43,10 +43,14 @@ void haproxy_tlv_header_apply(const struct proxy_header *hdr,
 const char *
 haproxy_tlv_header_cert_username(const struct haproxy_tlv_header *header);
 
-/* haproxy-tlv-connection.c: the header of the connection whose login
-   client is being created right now, or NULL */
-extern const struct haproxy_tlv_header *haproxy_tlv_current_header;
-extern int haproxy_tlv_current_fd;
+/* haproxy-tlv-connection.c */
+/* The header read for the connection on fd from real_remote_ip:port,
+   copied into pool and forgotten by the connection layer; NULL if none */
+const struct haproxy_tlv_header *
+haproxy_tlv_header_take(int fd, const struct ip_addr *real_remote_ip,
+			in_port_t real_remote_port, pool_t pool);
+/* The named listener has `haproxy = yes` */
+bool haproxy_tlv_is_haproxy_listener(const char *name);
 
 void haproxy_tlv_connections_init(void);
 void haproxy_tlv_connections_deinit(void);

@@ -46,6 +46,12 @@ plugin_dir=$4
 d() { echo $((base + $1)); }
 h() { echo $((base + 10 + $1)); }
 
+for port in $(seq "$base" $((base + 29))); do
+	if ss -Hltn "sport = :$port" | grep -q .; then
+		echo "env.sh: port $port is already in use" >&2
+		exit 1
+	fi
+done
 mkdir -p "$dir/run" "$dir/state" "$dir/home" "$dir/settings"
 chmod 755 "$dir"
 chmod 1777 "$dir/home"

@@ -1,6 +1,8 @@
 /* Runs env.sh to start and stop the private Dovecot and HAProxy, and reads
    Dovecot's log. */
 
+#include <signal.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,8 +59,27 @@ static const char **env_start_argv(const char *extra_conf)
 	return argv;
 }
 
+/* A failed assertion aborts the test program: stop the daemons anyway so
+   they do not outlive it (and keep its ports) */
+static void stop_on_signal(int signo)
+{
+	if (env_dir != NULL) {
+		char *cmd = g_strdup_printf("/bin/sh %s stop %s", TEST_ENV_SH,
+					    env_dir);
+		if (system(cmd) < 0)
+			g_printerr("%s failed\n", cmd);
+	}
+	signal(signo, SIG_DFL);
+	raise(signo);
+}
+
 void test_env_start_with(const char *extra_conf)
 {
+	signal(SIGABRT, stop_on_signal);
+	signal(SIGTRAP, stop_on_signal);
+	signal(SIGSEGV, stop_on_signal);
+	signal(SIGTERM, stop_on_signal);
+	signal(SIGINT, stop_on_signal);
 	run_env(env_start_argv(extra_conf));
 }
 
