@@ -4,6 +4,7 @@
 # Usage: env.sh start DIR BASE_PORT PLUGIN_DIR
 #        env.sh stop DIR
 #        env.sh doveconf DIR [ARGS]
+#        env.sh doveadm DIR [ARGS]
 # Ports: Dovecot listens on BASE..BASE+9, HAProxy on BASE+10..BASE+29.
 # The system's own dovecot and haproxy are never touched: Dovecot runs with
 # its own base_dir, state_dir and log file. Its config process loads the
@@ -34,11 +35,14 @@ if [ "$cmd" = stop ]; then
 fi
 settings_dir=$(sh "$here/../../build-aux/dovecot-config-var.sh" \
 	"${DOVECOT_CONFIG:-/usr/lib/dovecot/dovecot-config}" dovecot_moduledir)/settings
-if [ "$cmd" = doveconf ]; then
-	# doveconf with the same settings modules the test Dovecot has
+doveadm_dir=${settings_dir%/settings}/doveadm
+if [ "$cmd" = doveconf ] || [ "$cmd" = doveadm ]; then
+	# doveconf/doveadm with the settings and doveadm modules of the test
+	# Dovecot (and its configuration)
 	shift 2
 	exec unshare -m sh -c "mount --bind '$dir/settings' '$settings_dir' &&
-		exec doveconf -c '$dir/dovecot.conf' $*"
+		mount --bind '$dir/doveadm' '$doveadm_dir' &&
+		exec $cmd -c '$dir/dovecot.conf' \"\$@\"" -- "$@"
 fi
 
 base=$3
@@ -52,7 +56,7 @@ for port in $(seq "$base" $((base + 29))); do
 		exit 1
 	fi
 done
-mkdir -p "$dir/run" "$dir/state" "$dir/home" "$dir/settings"
+mkdir -p "$dir/run" "$dir/state" "$dir/home" "$dir/settings" "$dir/doveadm"
 chmod 755 "$dir"
 chmod 1777 "$dir/home"
 sh "$here/../helpers/make-certs.sh" "$dir/certs" certuser
@@ -63,6 +67,12 @@ for f in "$settings_dir"/*.so; do
 	# copies: a symlink would point into the directory it hides
 	[ -e "$f" ] && cp "$f" "$dir/settings/"
 done
+# doveadm modules: the system's plus ours (build tree and installation
+# alike keep it in ../doveadm from the login plugin)
+for f in "$doveadm_dir"/*.so; do
+	[ -e "$f" ] && cp "$f" "$dir/doveadm/"
+done
+cp "$plugin_dir/../doveadm/lib10_doveadm_haproxy_plugin.so" "$dir/doveadm/"
 # a build tree has both modules side by side; an installation has the
 # settings module in the settings directory next to the login directory
 if [ -f "$plugin_dir/libhaproxy_tlv_settings.so" ]; then

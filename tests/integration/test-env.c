@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test-env.h"
@@ -152,6 +153,22 @@ char *test_env_path(const char *name)
 const char *test_env_dir(void)
 {
 	return env_dir;
+}
+
+int test_env_doveadm(const char *args, const char *stdin_file,
+		     char **stdout_r, char **stderr_r)
+{
+	char *cmd = g_strdup_printf("/bin/sh %s doveadm %s %s%s%s",
+				    TEST_ENV_SH, env_dir, args,
+				    stdin_file == NULL ? "" : " < ",
+				    stdin_file == NULL ? "" : stdin_file);
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	int status;
+
+	g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL,
+				   NULL, stdout_r, stderr_r, &status, NULL));
+	g_free(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static char *read_log(void)

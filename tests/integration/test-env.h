@@ -52,6 +52,12 @@ const char *test_env_dir(void);
 /* Output of doveconf ARGS on the test configuration */
 char *test_env_doveconf(const char *args);
 
+/* Run doveadm ARGS (a shell command line fragment; with stdin_file
+   redirected from that file if not NULL) with the test configuration and
+   modules; returns its exit code */
+int test_env_doveadm(const char *args, const char *stdin_file,
+		     char **stdout_r, char **stderr_r);
+
 /* Position in Dovecot's log to search from */
 gsize test_log_mark(void);
 /* Wait until a line containing all the NULL-terminated needles appears

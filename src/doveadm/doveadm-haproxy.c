@@ -1,0 +1,343 @@
+/* doveadm haproxy decode|check: see what a PROXY header contains and
+   whether an address is trusted, without HAProxy at hand. */
+
+#include "lib.h"
+#include "buffer.h"
+#include "hex-binary.h"
+#include "istream.h"
+#include "net.h"
+#include "str.h"
+#include "strescape.h"
+#include "master-service.h"
+#include "master-service-settings.h"
+#include "module-dir.h"
+#include "doveadm.h"
+#include "doveadm-cmd.h"
+#include "doveadm-print.h"
+#include "proxy-header.h"
+
+#include <ctype.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <sysexits.h>
+
+#define DOVEADM_HAPROXY_INPUT_MAX (PROXY_HEADER_MAX_SIZE * 4)
+
+extern const char *doveadm_haproxy_plugin_version;
+void doveadm_haproxy_plugin_init(struct module *module);
+void doveadm_haproxy_plugin_deinit(void);
+
+const char *doveadm_haproxy_plugin_version = DOVECOT_ABI_VERSION;
+
+static buffer_t *read_input(struct istream *input, const char **error_r)
+{
+	buffer_t *buf = t_buffer_create(1024);
+	const unsigned char *data;
+	size_t size;
+
+	while (i_stream_read_more(input, &data, &size) > 0) {
+		buffer_append(buf, data, size);
+		i_stream_skip(input, size);
+		if (buf->used > DOVEADM_HAPROXY_INPUT_MAX) {
+			*error_r = "Input is too large for a PROXY header";
+			return NULL;
+		}
+	}
+	if (input->stream_errno != 0) {
+		*error_r = t_strdup_printf("read(%s) failed: %s",
+					   i_stream_get_name(input),
+					   i_stream_get_error(input));
+		return NULL;
+	}
+	return buf;
+}
+
+static buffer_t *hex_to_bytes(const buffer_t *hex, const char **error_r)
+{
+	string_t *digits = t_str_new(hex->used);
+	buffer_t *bytes = t_buffer_create(hex->used / 2 + 1);
+	const unsigned char *p = hex->data;
+
+	for (size_t i = 0; i < hex->used; i++) {
+		if (i_isxdigit(p[i]))
+			str_append_c(digits, p[i]);
+		else if (!i_isspace(p[i]) && p[i] != ':') {
+			*error_r = "Input is not hex";
+			return NULL;
+		}
+	}
+	if (hex_to_binary(str_c(digits), bytes) < 0) {
+		*error_r = "Input is not hex (odd number of digits)";
+		return NULL;
+	}
+	return bytes;
+}
+
+static const char *
+bytes_printable(const struct proxy_header_bytes *bytes)
+{
+	string_t *str;
+
+	if (bytes->data == NULL)
+		return "";
+	str = t_str_new(bytes->size + 8);
+	for (size_t i = 0; i < bytes->size; i++) {
+		unsigned char c = bytes->data[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			str_append_c(str, c);
+		else
+			str_printfa(str, "\\x%02x", c);
+	}
+	return str_c(str);
+}
+
+static const char *
+address_str(const struct proxy_header *hdr,
+	    const struct proxy_header_address *addr)
+{
+	struct ip_addr ip;
+
+	i_zero(&ip);
+	switch (hdr->family) {
+	case PROXY_HEADER_FAMILY_INET:
+		ip.family = AF_INET;
+		memcpy(&ip.u.ip4, addr->ip, 4);
+		return net_ip2addr(&ip);
+	case PROXY_HEADER_FAMILY_INET6:
+		ip.family = AF_INET6;
+		memcpy(&ip.u.ip6, addr->ip, 16);
+		return net_ip2addr(&ip);
+	case PROXY_HEADER_FAMILY_UNIX:
+		return bytes_printable(&addr->unix_path);
+	case PROXY_HEADER_FAMILY_UNSPEC:
+		break;
+	}
+	return "";
+}
+
+static const char *raw_tlvs(const struct proxy_header *hdr)
+{
+	string_t *str = t_str_new(128);
+	struct proxy_header_tlv tlv;
+	size_t pos = 0;
+
+	while (proxy_header_tlv_next(hdr, &pos, &tlv)) {
+		if (str_len(str) > 0)
+			str_append_c(str, ' ');
+		str_printfa(str, "%s(0x%02x)=%s",
+			    proxy_header_tlv_type_name(tlv.type), tlv.type,
+			    binary_to_hex(tlv.value.data, tlv.value.size));
+	}
+	return str_c(str);
+}
+
+static const char *const decode_fields[] = {
+	"version", "command", "family", "transport", "length",
+	"source", "source_port", "destination", "destination_port",
+	"alpn", "authority", "unique_id", "netns", "crc32c", "noop_count",
+	"ssl", "tls", "ssl_client", "cert_conn", "cert_sess", "ssl_verify",
+	"ssl_verify_meaning", "cert_verified", "ssl_version", "ssl_cn",
+	"ssl_cipher", "ssl_sig_alg", "ssl_key_alg", "tlvs",
+	NULL
+};
+
+static void print_decoded(const struct proxy_header *hdr)
+{
+	bool ssl = hdr->have_ssl;
+
+	for (unsigned int i = 0; decode_fields[i] != NULL; i++)
+		doveadm_print_header_simple(decode_fields[i]);
+
+	doveadm_print_num(hdr->version);
+	doveadm_print(proxy_header_command_name(hdr->command));
+	doveadm_print(proxy_header_family_name(hdr->family));
+	doveadm_print(proxy_header_transport_name(hdr->transport));
+	doveadm_print_num(hdr->size);
+	doveadm_print(address_str(hdr, &hdr->src));
+	doveadm_print(hdr->family == PROXY_HEADER_FAMILY_INET ||
+		      hdr->family == PROXY_HEADER_FAMILY_INET6 ?
+		      dec2str(hdr->src.port) : "");
+	doveadm_print(address_str(hdr, &hdr->dst));
+	doveadm_print(hdr->family == PROXY_HEADER_FAMILY_INET ||
+		      hdr->family == PROXY_HEADER_FAMILY_INET6 ?
+		      dec2str(hdr->dst.port) : "");
+	doveadm_print(bytes_printable(&hdr->alpn));
+	doveadm_print(bytes_printable(&hdr->authority));
+	doveadm_print(bytes_printable(&hdr->unique_id));
+	doveadm_print(bytes_printable(&hdr->netns));
+	doveadm_print(hdr->have_crc32c ?
+		      t_strdup_printf("0x%08x verified", hdr->crc32c) : "");
+	doveadm_print_num(hdr->noop_count);
+	doveadm_print(ssl ? "yes" : "no");
+	doveadm_print(proxy_header_is_tls(hdr) ? "yes" : "no");
+	doveadm_print(ssl ? t_strdup_printf("0x%02x", hdr->ssl_client) : "");
+	doveadm_print((hdr->ssl_client & PROXY_HEADER_CLIENT_CERT_CONN) != 0 ?
+		      "yes" : "no");
+	doveadm_print((hdr->ssl_client & PROXY_HEADER_CLIENT_CERT_SESS) != 0 ?
+		      "yes" : "no");
+	doveadm_print(ssl ? dec2str(hdr->ssl_verify) : "");
+	doveadm_print(ssl ? X509_verify_cert_error_string(hdr->ssl_verify) : "");
+	doveadm_print(proxy_header_client_cert_verified(hdr) ? "yes" : "no");
+	doveadm_print(bytes_printable(&hdr->ssl_version));
+	doveadm_print(bytes_printable(&hdr->ssl_cn));
+	doveadm_print(bytes_printable(&hdr->ssl_cipher));
+	doveadm_print(bytes_printable(&hdr->ssl_sig_alg));
+	doveadm_print(bytes_printable(&hdr->ssl_key_alg));
+	doveadm_print(raw_tlvs(hdr));
+}
+
+static void cmd_haproxy_decode(struct doveadm_cmd_context *cctx)
+{
+	struct istream *input;
+	const char *path, *error = NULL, *reason;
+	bool hex = FALSE;
+	buffer_t *buf;
+	struct proxy_header hdr;
+	size_t need;
+
+	(void)doveadm_cmd_param_bool(cctx, "hex", &hex);
+	if (doveadm_cmd_param_str(cctx, "file", &path))
+		input = i_stream_create_file(path, IO_BLOCK_SIZE);
+	else
+		input = i_stream_create_fd(STDIN_FILENO, IO_BLOCK_SIZE);
+	buf = read_input(input, &error);
+	i_stream_unref(&input);
+	if (buf != NULL && hex)
+		buf = hex_to_bytes(buf, &error);
+	if (buf == NULL) {
+		i_error("%s", error);
+		doveadm_exit_code = EX_DATAERR;
+		return;
+	}
+
+	switch (proxy_header_decode(buf->data, buf->used, &hdr, &need,
+				    &reason)) {
+	case PROXY_HEADER_NEED_MORE:
+		i_error("Incomplete PROXY header: %zu more bytes needed", need);
+		doveadm_exit_code = EX_DATAERR;
+		return;
+	case PROXY_HEADER_INVALID:
+		i_error("Invalid PROXY header: %s", reason);
+		doveadm_exit_code = EX_DATAERR;
+		return;
+	case PROXY_HEADER_COMPLETE:
+		break;
+	}
+	doveadm_print_init(DOVEADM_PRINT_TYPE_FLOW);
+	print_decoded(&hdr);
+	if (hdr.size < buf->used) {
+		i_info("%zu bytes after the header are not part of it",
+		       buf->used - hdr.size);
+	}
+}
+
+/* Returns 1 if ip is in the networks, 0 if not, -1 if a network is
+   invalid */
+static int
+ip_in_networks(const struct ip_addr *ip, const char *networks,
+	       const char *setting)
+{
+	const char *const *net;
+	struct ip_addr net_ip;
+	unsigned int bits;
+
+	if (networks == NULL)
+		return 0;
+	for (net = t_strsplit_spaces(networks, ", "); *net != NULL; net++) {
+		if (net_parse_range(*net, &net_ip, &bits) < 0) {
+			i_error("%s: Invalid network '%s'", setting, *net);
+			return -1;
+		}
+		if (net_is_in_network(ip, &net_ip, bits))
+			return 1;
+	}
+	return 0;
+}
+
+/* login_trusted_networks is a login process setting: ask doveconf, for
+   the same configuration file doveadm read */
+static const char *login_trusted_networks(void)
+{
+	const char *cmd = t_strdup_printf("doveconf -c %s -h login_trusted_networks",
+		master_service_get_config_path(master_service));
+	char line[4096];
+	FILE *f = popen(cmd, "r");
+	const char *value = "";
+
+	if (f == NULL)
+		i_fatal("popen(%s) failed: %m", cmd);
+	if (fgets(line, sizeof(line), f) != NULL)
+		value = t_strcut(t_strdup(line), '\n');
+	if (pclose(f) != 0)
+		i_fatal("%s failed", cmd);
+	return value;
+}
+
+static void cmd_haproxy_check(struct doveadm_cmd_context *cctx)
+{
+	const struct master_service_settings *set =
+		master_service_settings_get(master_service);
+	const char *address;
+	struct ip_addr ip;
+	int haproxy, login;
+
+	if (!doveadm_cmd_param_str(cctx, "address", &address)) {
+		i_error("haproxy check: Missing ADDRESS");
+		doveadm_exit_code = EX_USAGE;
+		return;
+	}
+	if (net_addr2ip(address, &ip) < 0) {
+		i_error("haproxy check: Invalid address '%s'", address);
+		doveadm_exit_code = EX_USAGE;
+		return;
+	}
+	haproxy = ip_in_networks(&ip, set->haproxy_trusted_networks,
+				 "haproxy_trusted_networks");
+	login = ip_in_networks(&ip, login_trusted_networks(),
+			       "login_trusted_networks");
+	if (haproxy < 0 || login < 0) {
+		doveadm_exit_code = EX_CONFIG;
+		return;
+	}
+	doveadm_print_init(DOVEADM_PRINT_TYPE_FLOW);
+	doveadm_print_header_simple("address");
+	doveadm_print_header_simple("haproxy_trusted");
+	doveadm_print_header_simple("login_trusted");
+	doveadm_print(net_ip2addr(&ip));
+	doveadm_print(haproxy > 0 ? "yes" : "no");
+	doveadm_print(login > 0 ? "yes" : "no");
+	/* the exit code answers the question scripts ask: may this address
+	   send a PROXY header? */
+	if (haproxy == 0)
+		doveadm_exit_code = DOVEADM_EX_NOTFOUND;
+}
+
+static struct doveadm_cmd_ver2 doveadm_cmd_haproxy_decode = {
+	.name = "haproxy decode",
+	.cmd = cmd_haproxy_decode,
+	.usage = "[-x] [<file>]",
+DOVEADM_CMD_PARAMS_START
+DOVEADM_CMD_PARAM('x', "hex", CMD_PARAM_BOOL, 0)
+DOVEADM_CMD_PARAM('\0', "file", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
+DOVEADM_CMD_PARAMS_END
+};
+
+static struct doveadm_cmd_ver2 doveadm_cmd_haproxy_check = {
+	.name = "haproxy check",
+	.cmd = cmd_haproxy_check,
+	.usage = "<address>",
+DOVEADM_CMD_PARAMS_START
+DOVEADM_CMD_PARAM('\0', "address", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
+DOVEADM_CMD_PARAMS_END
+};
+
+void doveadm_haproxy_plugin_init(struct module *module ATTR_UNUSED)
+{
+	doveadm_cmd_register_ver2(&doveadm_cmd_haproxy_decode);
+	doveadm_cmd_register_ver2(&doveadm_cmd_haproxy_check);
+}
+
+void doveadm_haproxy_plugin_deinit(void)
+{
+}

@@ -1,0 +1,199 @@
+/* The real doveadm binary with `doveadm haproxy` from the build tree,
+   against the test Dovecot's configuration. */
+
+#include <string.h>
+
+#include "test-protocol.h"
+
+struct decode_case {
+	const char *fixture;
+	/* "key":"value" pairs that the JSON output must contain */
+	const char *const *fields;
+};
+
+static const char *const v1_tcp4[] = {
+	"\"version\":\"1\"", "\"command\":\"PROXY\"", "\"family\":\"INET\"",
+	"\"transport\":\"STREAM\"", "\"length\":\"44\"",
+	"\"source\":\"127.0.0.1\"", "\"source_port\":\"54460\"",
+	"\"destination_port\":\"37995\"", "\"ssl\":\"no\"", "\"tls\":\"no\"",
+	"\"cert_verified\":\"no\"", NULL
+};
+static const char *const v1_tcp6[] = {
+	"\"version\":\"1\"", "\"family\":\"INET6\"", "\"source\":\"::1\"",
+	"\"destination\":\"::1\"", "\"source_port\":\"59470\"", NULL
+};
+static const char *const v2_tcp4[] = {
+	"\"version\":\"2\"", "\"command\":\"PROXY\"", "\"family\":\"INET\"",
+	"\"length\":\"28\"", "\"tlvs\":\"\"", NULL
+};
+static const char *const v2_tcp6[] = {
+	"\"version\":\"2\"", "\"family\":\"INET6\"", "\"source\":\"::1\"",
+	"\"length\":\"52\"", NULL
+};
+static const char *const v2_ssl_cn_verified[] = {
+	"\"ssl\":\"yes\"", "\"tls\":\"yes\"", "\"ssl_client\":\"0x07\"",
+	"\"cert_conn\":\"yes\"", "\"cert_sess\":\"yes\"",
+	"\"ssl_verify\":\"0\"", "\"ssl_verify_meaning\":\"ok\"",
+	"\"cert_verified\":\"yes\"", "\"ssl_version\":\"TLSv1.3\"",
+	"\"ssl_cn\":\"certuser\"", NULL
+};
+static const char *const v2_ssl_cn_no_cert[] = {
+	"\"tls\":\"yes\"", "\"ssl_client\":\"0x01\"", "\"cert_conn\":\"no\"",
+	"\"cert_verified\":\"no\"", "\"ssl_cn\":\"\"", NULL
+};
+static const char *const v2_ssl_cn_unverified[] = {
+	"\"cert_conn\":\"yes\"", "\"ssl_verify\":\"18\"",
+	"\"ssl_verify_meaning\":\"self-signed certificate\"",
+	"\"cert_verified\":\"no\"", "\"ssl_cn\":\"certuser\"", NULL
+};
+static const char *const v2_crc32c_unique_id[] = {
+	"\"crc32c\":\"0x", " verified\"", "\"unique_id\":\"7F000001:",
+	"\"ssl\":\"no\"", "UNIQUE_ID(0x05)=", "CRC32C(0x03)=", NULL
+};
+static const char *const v2_all_options[] = {
+	"\"alpn\":\"imap\"", "\"authority\":\"mail.example.test\"",
+	"\"ssl_cipher\":\"TLS_AES_256_GCM_SHA384\"",
+	"\"ssl_sig_alg\":\"RSA-SHA256\"", "\"ssl_key_alg\":\"RSA2048\"",
+	"\"cert_verified\":\"yes\"", " verified\"", NULL
+};
+
+static const struct decode_case decode_cases[] = {
+	{ "v1-tcp4", v1_tcp4 },
+	{ "v1-tcp6", v1_tcp6 },
+	{ "v2-tcp4", v2_tcp4 },
+	{ "v2-tcp6", v2_tcp6 },
+	{ "v2-ssl-cn-verified", v2_ssl_cn_verified },
+	{ "v2-ssl-cn-no-cert", v2_ssl_cn_no_cert },
+	{ "v2-ssl-cn-unverified", v2_ssl_cn_unverified },
+	{ "v2-crc32c-unique-id", v2_crc32c_unique_id },
+	{ "v2-all-options", v2_all_options },
+};
+
+static void assert_contains(const char *text, const char *needle)
+{
+	if (strstr(text, needle) == NULL)
+		g_error("'%s' not in:\n%s", needle, text);
+}
+
+static void test_decode_fixture(gconstpointer data)
+{
+	const struct decode_case *c = data;
+	char *args = g_strdup_printf("-f json haproxy decode %s/%s.bin",
+				     FIXTURE_DIR, c->fixture);
+	char *out, *err;
+
+	g_assert_cmpint(test_env_doveadm(args, NULL, &out, &err), ==, 0);
+	for (const char *const *f = c->fields; *f != NULL; f++)
+		assert_contains(out, *f);
+	g_free(args);
+	g_free(out);
+	g_free(err);
+}
+
+static void test_decode_hex_stdin(void)
+{
+	char *hex = g_strdup_printf("%s/v2-all-options.hex", test_env_dir());
+	char *bin = g_strdup_printf("%s/v2-all-options.bin", FIXTURE_DIR);
+	char *contents, *out, *err;
+	gsize size;
+
+	g_assert_true(g_file_get_contents(bin, &contents, &size, NULL));
+	GString *str = g_string_new(NULL);
+	for (gsize i = 0; i < size; i++)
+		g_string_append_printf(str, "%02x%s", (guint8)contents[i],
+				       i % 16 == 15 ? "\n" : " ");
+	g_assert_true(g_file_set_contents(hex, str->str, -1, NULL));
+	g_assert_cmpint(test_env_doveadm("-f tab haproxy decode -x", hex,
+					 &out, &err), ==, 0);
+	/* tab: a header line with the field names, then the values */
+	assert_contains(out, "version\tcommand\tfamily");
+	assert_contains(out, "mail.example.test");
+	g_free(out);
+	g_free(err);
+	g_assert_cmpint(test_env_doveadm("-f table haproxy decode", bin,
+					 &out, &err), ==, 0);
+	assert_contains(out, "ssl_cipher");
+	assert_contains(out, "TLS_AES_256_GCM_SHA384");
+	g_free(out);
+	g_free(err);
+	g_string_free(str, TRUE);
+	g_free(contents);
+	g_free(hex);
+	g_free(bin);
+}
+
+static void test_decode_invalid(void)
+{
+	char *path = g_strdup_printf("%s/bad-header", test_env_dir());
+	char *out, *err;
+
+	g_assert_true(g_file_set_contents(path,
+		"PROXY TCP4 1.2.3.4 5.6.7.8 65536 2\r\n", -1, NULL));
+	g_assert_cmpint(test_env_doveadm("haproxy decode", path, &out, &err),
+			==, 65);
+	assert_contains(err, "Invalid PROXY header: v1 source port is not a "
+			"decimal number 0-65535");
+	g_assert_cmpstr(out, ==, "");
+	g_free(out);
+	g_free(err);
+	g_free(path);
+}
+
+static void test_check(void)
+{
+	char *out, *err;
+
+	g_assert_cmpint(test_env_doveadm("haproxy check " TEST_PROXY_IP, NULL,
+					 &out, &err), ==, 0);
+	assert_contains(out, "haproxy_trusted=yes");
+	assert_contains(out, "login_trusted=no");
+	g_free(out);
+	g_free(err);
+
+	g_assert_cmpint(test_env_doveadm("-f json haproxy check "
+					 TEST_UNTRUSTED_IP, NULL, &out, &err),
+			==, 68);
+	assert_contains(out, "\"haproxy_trusted\":\"no\"");
+	g_free(out);
+	g_free(err);
+
+	g_assert_cmpint(test_env_doveadm("haproxy check 127.0.0.300", NULL,
+					 &out, &err), ==, 64);
+	assert_contains(err, "Invalid address '127.0.0.300'");
+	g_free(out);
+	g_free(err);
+}
+
+static void test_usage(void)
+{
+	char *out, *err;
+
+	g_assert_cmpint(test_env_doveadm("haproxy", NULL, &out, &err), !=, 0);
+	assert_contains(err, "decode       [-x] [<file>]");
+	assert_contains(err, "check        <address>");
+	g_free(out);
+	g_free(err);
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	g_test_init(&argc, &argv, NULL);
+	for (size_t i = 0; i < G_N_ELEMENTS(decode_cases); i++) {
+		char *path = g_strdup_printf("/doveadm/decode/%s",
+					     decode_cases[i].fixture);
+		g_test_add_data_func(path, &decode_cases[i],
+				     test_decode_fixture);
+		g_free(path);
+	}
+	g_test_add_func("/doveadm/decode-hex-stdin", test_decode_hex_stdin);
+	g_test_add_func("/doveadm/decode-invalid", test_decode_invalid);
+	g_test_add_func("/doveadm/check", test_check);
+	g_test_add_func("/doveadm/usage", test_usage);
+
+	test_env_start();
+	ret = g_test_run();
+	test_env_stop();
+	return ret;
+}
