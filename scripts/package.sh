@@ -11,6 +11,16 @@ git ls-files -z | xargs -0 cp --parents -t "$work/src"
 (cd "$work/src" && dpkg-buildpackage -b -us -uc)
 deb=$(ls "$work"/dovecot-haproxy-tlv_*.deb)
 lintian --fail-on error "$deb"
+for f in usr/lib/dovecot/modules/login/lib20_haproxy_tlv_plugin.so \
+	 usr/lib/dovecot/modules/settings/libhaproxy_tlv_settings.so \
+	 usr/lib/dovecot/modules/doveadm/lib10_doveadm_haproxy_plugin.so \
+	 usr/share/man/man1/doveadm-haproxy.1.gz \
+	 etc/dovecot/conf.d/20-haproxy-tlv.conf; do
+	dpkg -c "$deb" | grep -q " \./$f\$" || {
+		echo "package.sh: $f missing from $deb" >&2
+		exit 1
+	}
+done
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$deb"
