@@ -1,4 +1,4 @@
-/* doveadm haproxy decode|check: see what a PROXY header contains and
+/* doveadm haproxy decode|check (test: doveadm-haproxy-test.c): see what a PROXY header contains and
    whether an address is trusted, without HAProxy at hand. */
 
 #include "lib.h"
@@ -15,6 +15,7 @@
 #include "doveadm-cmd.h"
 #include "doveadm-print.h"
 #include "proxy-header.h"
+#include "doveadm-haproxy.h"
 
 #include <ctype.h>
 #include <openssl/x509.h>
@@ -336,6 +337,7 @@ void doveadm_haproxy_plugin_init(struct module *module ATTR_UNUSED)
 {
 	doveadm_cmd_register_ver2(&doveadm_cmd_haproxy_decode);
 	doveadm_cmd_register_ver2(&doveadm_cmd_haproxy_check);
+	doveadm_cmd_register_ver2(&doveadm_cmd_haproxy_test);
 }
 
 void doveadm_haproxy_plugin_deinit(void)

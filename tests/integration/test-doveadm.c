@@ -171,9 +171,83 @@ static void test_usage(void)
 	g_assert_cmpint(test_env_doveadm("haproxy", NULL, &out, &err), !=, 0);
 	assert_contains(err, "decode       [-x] [<file>]");
 	assert_contains(err, "check        <address>");
+	assert_contains(err, "test         [-1] [-L]");
 	g_free(out);
 	g_free(err);
 }
+
+struct test_case {
+	const char *args;
+	int exit_code;
+	const char *expect;
+};
+
+static char *replace_ports(const char *args)
+{
+	static const struct {
+		const char *name;
+		enum test_dovecot_port port;
+	} ports[] = {
+		{ "{imap}", DOVECOT_IMAP }, { "{pop3}", DOVECOT_POP3 },
+		{ "{submission}", DOVECOT_SUBMISSION },
+		{ "{sieve}", DOVECOT_SIEVE }, { "{imaps}", DOVECOT_IMAPS },
+	};
+	GString *str = g_string_new(args);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(ports); i++) {
+		char *port = g_strdup_printf("%u",
+					     test_dovecot_port(ports[i].port));
+		g_string_replace(str, ports[i].name, port, 0);
+		g_free(port);
+	}
+	return g_string_free(str, FALSE);
+}
+
+static void test_live(gconstpointer data)
+{
+	const struct test_case *c = data;
+	char *args = replace_ports(c->args);
+	char *cmd = g_strconcat("haproxy test ", args, NULL);
+	char *out, *err;
+	int ret = test_env_doveadm(cmd, NULL, &out, &err);
+
+	if (ret != c->exit_code || strstr(out, c->expect) == NULL)
+		g_error("doveadm %s: exit %d, expected %d with '%s':\n%s%s",
+			cmd, ret, c->exit_code, c->expect, out, err);
+	g_free(out);
+	g_free(err);
+	g_free(cmd);
+	g_free(args);
+}
+
+/* {imap} etc. stand for the test Dovecot's listener ports */
+static const struct test_case live_cases[] = {
+	{ "-e -c certuser -C 127.0.0.1:{imap}", 0,
+	  "authenticate EXTERNAL OK     a OK" },
+	{ "-e -c certuser -S -k -a mail.example.test -u id-1 127.0.0.1:{imap}",
+	  0, "authenticate EXTERNAL OK" },
+	/* failing attempts from addresses of their own: Dovecot delays
+	   authentication from an address with failures (auth penalty) */
+	{ "-s 192.0.2.101:1000 -e -c certuser -C -V 18 127.0.0.1:{imap}", 69,
+	  "authenticate EXTERNAL FAILED a NO" },
+	{ "-s 192.0.2.102:1000 -e -t 127.0.0.1:{imap}", 69,
+	  "authenticate EXTERNAL FAILED" },
+	{ "-s 192.0.2.103:1000 -e -c certuser 127.0.0.1:{imap}", 69,
+	  "authenticate EXTERNAL FAILED" },
+	{ "-p pop3 -e -c certuser -C 127.0.0.1:{pop3}", 0,
+	  "authenticate EXTERNAL OK     +OK" },
+	{ "-p submission -e -c certuser -C 127.0.0.1:{submission}", 0,
+	  "authenticate EXTERNAL OK     235" },
+	{ "-p sieve -e -c certuser -C 127.0.0.1:{sieve}", 0,
+	  "authenticate EXTERNAL OK     OK" },
+	{ "-T -e -c certuser -C 127.0.0.1:{imaps}", 0, "tls                   OK" },
+	{ "-1 -s 192.0.2.7:1000 -d 192.0.2.8:143 127.0.0.1:{imap}", 0,
+	  "header   OK     v1 PROXY" },
+	{ "-L 127.0.0.1:{imap}", 0, "greeting OK     * OK" },
+	{ "-s [2001:db8::1]:5000 -d [2001:db8::2]:143 -e -c certuser -C "
+	  "127.0.0.1:{imap}", 0, "authenticate EXTERNAL OK" },
+	{ "127.0.0.1:1", 69, "connect FAILED 127.0.0.1:1: Connection refused" },
+};
 
 int main(int argc, char **argv)
 {
@@ -191,6 +265,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/doveadm/decode-invalid", test_decode_invalid);
 	g_test_add_func("/doveadm/check", test_check);
 	g_test_add_func("/doveadm/usage", test_usage);
+	for (size_t i = 0; i < G_N_ELEMENTS(live_cases); i++) {
+		char *path = g_strdup_printf("/doveadm/test/%zu", i);
+		g_test_add_data_func(path, &live_cases[i], test_live);
+		g_free(path);
+	}
 
 	test_env_start();
 	ret = g_test_run();

@@ -1,0 +1,489 @@
+/* doveadm haproxy test: connect to a listener as HAProxy would, send a
+   PROXY header built from the options, optionally start TLS, read the
+   protocol's greeting and run its SASL EXTERNAL authentication. Every
+   step is printed; the exit code is 0 only if every step succeeded. */
+
+#include "lib.h"
+#include "buffer.h"
+#include "write-full.h"
+#include "net.h"
+#include "str.h"
+#include "strescape.h"
+#include "doveadm.h"
+#include "doveadm-cmd.h"
+#include "doveadm-print.h"
+#include "proxy-header.h"
+#include "doveadm-haproxy.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#define HAPROXY_TEST_TIMEOUT_SECS 10
+
+enum haproxy_test_protocol {
+	HAPROXY_TEST_IMAP,
+	HAPROXY_TEST_POP3,
+	HAPROXY_TEST_SUBMISSION,
+	HAPROXY_TEST_SIEVE,
+};
+
+struct haproxy_test_options {
+	bool v1, local, tls, cert_conn, cert_sess, crc32c, ssl, external;
+	int64_t verify;
+	const char *cn, *authority, *unique_id;
+	struct ip_addr src_ip, dst_ip;
+	in_port_t src_port, dst_port;
+	enum haproxy_test_protocol protocol;
+};
+
+struct haproxy_test_conn {
+	int fd;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	string_t *buf;
+};
+
+static bool haproxy_test_failed;
+
+static void print_step(const char *step, bool ok, const char *detail)
+{
+	doveadm_print(step);
+	doveadm_print(ok ? "OK" : "FAILED");
+	doveadm_print(detail);
+	if (!ok)
+		haproxy_test_failed = TRUE;
+}
+
+static void put_tlv(buffer_t *buf, uint8_t type, const void *value,
+		    size_t size)
+{
+	uint8_t hdr[3] = { type, (uint8_t)(size >> 8), (uint8_t)size };
+
+	buffer_append(buf, hdr, sizeof(hdr));
+	buffer_append(buf, value, size);
+}
+
+static void put_ip(buffer_t *buf, const struct ip_addr *ip)
+{
+	if (ip->family == AF_INET6)
+		buffer_append(buf, &ip->u.ip6, 16);
+	else
+		buffer_append(buf, &ip->u.ip4, 4);
+}
+
+static void put_be16(buffer_t *buf, uint16_t value)
+{
+	uint8_t b[2] = { (uint8_t)(value >> 8), (uint8_t)value };
+
+	buffer_append(buf, b, 2);
+}
+
+static buffer_t *build_v1(const struct haproxy_test_options *opts)
+{
+	buffer_t *buf = t_buffer_create(PROXY_HEADER_V1_MAX_SIZE);
+
+	if (opts->local) {
+		str_append(buf, "PROXY UNKNOWN\r\n");
+		return buf;
+	}
+	str_printfa(buf, "PROXY %s %s %s %u %u\r\n",
+		    opts->src_ip.family == AF_INET6 ? "TCP6" : "TCP4",
+		    net_ip2addr(&opts->src_ip), net_ip2addr(&opts->dst_ip),
+		    opts->src_port, opts->dst_port);
+	return buf;
+}
+
+static void put_ssl_tlv(buffer_t *buf, const struct haproxy_test_options *opts)
+{
+	buffer_t *ssl = t_buffer_create(128);
+	uint8_t client = PROXY_HEADER_CLIENT_SSL;
+	uint32_t verify = (uint32_t)opts->verify;
+	uint8_t v[4] = {
+		(uint8_t)(verify >> 24), (uint8_t)(verify >> 16),
+		(uint8_t)(verify >> 8), (uint8_t)verify
+	};
+
+	if (opts->cert_conn)
+		client |= PROXY_HEADER_CLIENT_CERT_CONN;
+	if (opts->cert_sess)
+		client |= PROXY_HEADER_CLIENT_CERT_SESS;
+	buffer_append(ssl, &client, 1);
+	buffer_append(ssl, v, 4);
+	put_tlv(ssl, PROXY_HEADER_TLV_SSL_VERSION, "TLSv1.3", 7);
+	if (opts->cn != NULL)
+		put_tlv(ssl, PROXY_HEADER_TLV_SSL_CN, opts->cn, strlen(opts->cn));
+	put_tlv(buf, PROXY_HEADER_TLV_SSL, ssl->data, ssl->used);
+}
+
+static buffer_t *build_v2(const struct haproxy_test_options *opts)
+{
+	static const uint8_t sig[] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
+		0x54, 0x0a
+	};
+	buffer_t *buf = t_buffer_create(256);
+	size_t crc_pos = 0;
+	uint8_t ver_cmd = opts->local ? 0x20 : 0x21;
+	uint8_t fam = opts->local ? 0x00 :
+		(opts->src_ip.family == AF_INET6 ? 0x21 : 0x11);
+
+	buffer_append(buf, sig, sizeof(sig));
+	buffer_append(buf, &ver_cmd, 1);
+	buffer_append(buf, &fam, 1);
+	put_be16(buf, 0);
+	if (!opts->local) {
+		put_ip(buf, &opts->src_ip);
+		put_ip(buf, &opts->dst_ip);
+		put_be16(buf, opts->src_port);
+		put_be16(buf, opts->dst_port);
+	}
+	if (opts->crc32c) {
+		put_tlv(buf, PROXY_HEADER_TLV_CRC32C, "\0\0\0\0", 4);
+		crc_pos = buf->used - 4;
+	}
+	if (opts->authority != NULL) {
+		put_tlv(buf, PROXY_HEADER_TLV_AUTHORITY, opts->authority,
+			strlen(opts->authority));
+	}
+	if (opts->unique_id != NULL) {
+		put_tlv(buf, PROXY_HEADER_TLV_UNIQUE_ID, opts->unique_id,
+			strlen(opts->unique_id));
+	}
+	if (opts->tls)
+		put_ssl_tlv(buf, opts);
+
+	uint8_t *p = buffer_get_modifiable_data(buf, NULL);
+	p[14] = (uint8_t)((buf->used - 16) >> 8);
+	p[15] = (uint8_t)(buf->used - 16);
+	if (opts->crc32c) {
+		uint32_t crc = proxy_header_crc32c(0, buf->data, buf->used);
+		p[crc_pos] = (uint8_t)(crc >> 24);
+		p[crc_pos + 1] = (uint8_t)(crc >> 16);
+		p[crc_pos + 2] = (uint8_t)(crc >> 8);
+		p[crc_pos + 3] = (uint8_t)crc;
+	}
+	return buf;
+}
+
+static int conn_write(struct haproxy_test_conn *conn, const void *data,
+		      size_t size)
+{
+	if (conn->ssl != NULL)
+		return SSL_write(conn->ssl, data, (int)size) == (int)size ? 0 : -1;
+	return write_full(conn->fd, data, size);
+}
+
+static const char *conn_read_line(struct haproxy_test_conn *conn)
+{
+	char buf[1024];
+	const char *nl;
+	ssize_t ret;
+
+	while ((nl = strchr(str_c(conn->buf), '\n')) == NULL) {
+		if (conn->ssl != NULL) {
+			ret = SSL_read(conn->ssl, buf, sizeof(buf));
+			if (ret <= 0)
+				ERR_clear_error();
+		} else {
+			ret = read(conn->fd, buf, sizeof(buf));
+		}
+		if (ret <= 0)
+			return NULL;
+		str_append_data(conn->buf, buf, ret);
+	}
+	size_t len = nl - str_c(conn->buf);
+	const char *line = t_strndup(str_c(conn->buf),
+		len > 0 && nl[-1] == '\r' ? len - 1 : len);
+	str_delete(conn->buf, 0, len + 1);
+	return line;
+}
+
+static void conn_send(struct haproxy_test_conn *conn, const char *line)
+{
+	const char *full = t_strconcat(line, "\r\n", NULL);
+
+	(void)conn_write(conn, full, strlen(full));
+}
+
+/* Read lines until one starts with prefix (NULL: any line) */
+static const char *
+conn_read_until(struct haproxy_test_conn *conn, const char *prefix,
+		string_t *collected)
+{
+	const char *line;
+
+	while ((line = conn_read_line(conn)) != NULL) {
+		if (collected != NULL) {
+			if (str_len(collected) > 0)
+				str_append(collected, " | ");
+			str_append(collected, line);
+		}
+		if (prefix == NULL || str_begins(line, prefix))
+			return line;
+	}
+	return NULL;
+}
+
+static bool conn_connect(struct haproxy_test_conn *conn,
+			 const struct ip_addr *ip, in_port_t port)
+{
+	struct timeval tv = { .tv_sec = HAPROXY_TEST_TIMEOUT_SECS };
+
+	conn->fd = net_connect_ip_blocking(ip, port, NULL);
+	if (conn->fd == -1) {
+		print_step("connect", FALSE, t_strdup_printf("%s:%u: %m",
+			   net_ip2addr(ip), port));
+		return FALSE;
+	}
+	(void)setsockopt(conn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(conn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	print_step("connect", TRUE, t_strdup_printf("%s:%u",
+		   net_ip2addr(ip), port));
+	return TRUE;
+}
+
+static bool conn_start_tls(struct haproxy_test_conn *conn)
+{
+	conn->ctx = SSL_CTX_new(TLS_client_method());
+	/* the test is about Dovecot's answer, not its certificate */
+	SSL_CTX_set_verify(conn->ctx, SSL_VERIFY_NONE, NULL);
+	conn->ssl = SSL_new(conn->ctx);
+	SSL_set_fd(conn->ssl, conn->fd);
+	if (SSL_connect(conn->ssl) != 1) {
+		unsigned long err = ERR_get_error();
+		print_step("tls", FALSE, err == 0 ? "handshake failed" :
+			   ERR_error_string(err, NULL));
+		ERR_clear_error();
+		return FALSE;
+	}
+	print_step("tls", TRUE, t_strdup_printf("%s %s",
+		   SSL_get_version(conn->ssl),
+		   SSL_CIPHER_get_name(SSL_get_current_cipher(conn->ssl))));
+	return TRUE;
+}
+
+static bool greeting_step(struct haproxy_test_conn *conn,
+			  enum haproxy_test_protocol protocol)
+{
+	string_t *text = t_str_new(256);
+	const char *line = NULL;
+
+	switch (protocol) {
+	case HAPROXY_TEST_IMAP:
+		line = conn_read_until(conn, NULL, text);
+		print_step("greeting", line != NULL && str_begins(line, "* OK"),
+			   str_c(text));
+		return line != NULL && str_begins(line, "* OK");
+	case HAPROXY_TEST_POP3:
+		line = conn_read_until(conn, NULL, text);
+		print_step("greeting", line != NULL && str_begins(line, "+OK"),
+			   str_c(text));
+		if (line == NULL || !str_begins(line, "+OK"))
+			return FALSE;
+		conn_send(conn, "CAPA");
+		str_truncate(text, 0);
+		line = conn_read_until(conn, ".", text);
+		print_step("capabilities", line != NULL, str_c(text));
+		return line != NULL;
+	case HAPROXY_TEST_SUBMISSION:
+		line = conn_read_until(conn, "220 ", text);
+		print_step("greeting", line != NULL, str_c(text));
+		if (line == NULL)
+			return FALSE;
+		conn_send(conn, "EHLO doveadm-haproxy-test");
+		str_truncate(text, 0);
+		line = conn_read_until(conn, "250 ", text);
+		print_step("capabilities", line != NULL, str_c(text));
+		return line != NULL;
+	case HAPROXY_TEST_SIEVE:
+		line = conn_read_until(conn, "OK", text);
+		print_step("greeting", line != NULL, str_c(text));
+		return line != NULL;
+	}
+	i_unreached();
+}
+
+static bool external_step(struct haproxy_test_conn *conn,
+			  enum haproxy_test_protocol protocol)
+{
+	const char *line = NULL, *ok_prefix = NULL;
+
+	switch (protocol) {
+	case HAPROXY_TEST_IMAP:
+		conn_send(conn, "a AUTHENTICATE EXTERNAL =");
+		line = conn_read_until(conn, "a ", NULL);
+		ok_prefix = "a OK";
+		break;
+	case HAPROXY_TEST_POP3:
+		conn_send(conn, "AUTH EXTERNAL =");
+		line = conn_read_line(conn);
+		ok_prefix = "+OK";
+		break;
+	case HAPROXY_TEST_SUBMISSION:
+		conn_send(conn, "AUTH EXTERNAL =");
+		line = conn_read_line(conn);
+		ok_prefix = "235";
+		break;
+	case HAPROXY_TEST_SIEVE:
+		conn_send(conn, "AUTHENTICATE \"EXTERNAL\" \"=\"");
+		line = conn_read_line(conn);
+		ok_prefix = "OK";
+		break;
+	}
+	bool ok = line != NULL && str_begins(line, ok_prefix);
+	print_step("authenticate EXTERNAL", ok,
+		   line == NULL ? "connection closed" : line);
+	return ok;
+}
+
+static bool
+parse_endpoint(const char *value, struct ip_addr *ip_r, in_port_t *port_r)
+{
+	const char *host;
+
+	return net_str2hostport(value, 0, &host, port_r) == 0 &&
+		net_addr2ip(host, ip_r) == 0;
+}
+
+static bool
+parse_options(struct doveadm_cmd_context *cctx,
+	      struct haproxy_test_options *opts, const char **target_r)
+{
+	const char *value;
+
+	i_zero(opts);
+	(void)doveadm_cmd_param_bool(cctx, "v1", &opts->v1);
+	(void)doveadm_cmd_param_bool(cctx, "local", &opts->local);
+	(void)doveadm_cmd_param_bool(cctx, "tls", &opts->tls);
+	(void)doveadm_cmd_param_bool(cctx, "cert-conn", &opts->cert_conn);
+	(void)doveadm_cmd_param_bool(cctx, "cert-sess", &opts->cert_sess);
+	(void)doveadm_cmd_param_bool(cctx, "crc32c", &opts->crc32c);
+	(void)doveadm_cmd_param_bool(cctx, "ssl", &opts->ssl);
+	(void)doveadm_cmd_param_bool(cctx, "external", &opts->external);
+	(void)doveadm_cmd_param_int64(cctx, "verify", &opts->verify);
+	(void)doveadm_cmd_param_str(cctx, "cn", &opts->cn);
+	(void)doveadm_cmd_param_str(cctx, "authority", &opts->authority);
+	(void)doveadm_cmd_param_str(cctx, "unique-id", &opts->unique_id);
+	if (opts->cn != NULL || opts->cert_conn || opts->cert_sess)
+		opts->tls = TRUE;
+
+	if (!doveadm_cmd_param_str(cctx, "source", &value))
+		value = "192.0.2.1:54321";
+	if (!parse_endpoint(value, &opts->src_ip, &opts->src_port)) {
+		i_error("haproxy test: Invalid source '%s'", value);
+		return FALSE;
+	}
+	if (!doveadm_cmd_param_str(cctx, "destination", &value))
+		value = "192.0.2.2:143";
+	if (!parse_endpoint(value, &opts->dst_ip, &opts->dst_port) ||
+	    opts->dst_ip.family != opts->src_ip.family) {
+		i_error("haproxy test: Invalid destination '%s' (the same "
+			"family as the source)", value);
+		return FALSE;
+	}
+	if (!doveadm_cmd_param_str(cctx, "protocol", &value) ||
+	    strcmp(value, "imap") == 0)
+		opts->protocol = HAPROXY_TEST_IMAP;
+	else if (strcmp(value, "pop3") == 0)
+		opts->protocol = HAPROXY_TEST_POP3;
+	else if (strcmp(value, "submission") == 0)
+		opts->protocol = HAPROXY_TEST_SUBMISSION;
+	else if (strcmp(value, "sieve") == 0)
+		opts->protocol = HAPROXY_TEST_SIEVE;
+	else {
+		i_error("haproxy test: Unknown protocol '%s' "
+			"(imap, pop3, submission or sieve)", value);
+		return FALSE;
+	}
+	if (!doveadm_cmd_param_str(cctx, "target", target_r)) {
+		i_error("haproxy test: Missing HOST:PORT");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+haproxy_test_run(const struct haproxy_test_options *opts,
+		 const struct ip_addr *ip, in_port_t port)
+{
+	struct haproxy_test_conn conn = { .fd = -1 };
+	buffer_t *header = opts->v1 ? build_v1(opts) : build_v2(opts);
+
+	conn.buf = t_str_new(1024);
+	if (!conn_connect(&conn, ip, port))
+		return;
+	if (conn_write(&conn, header->data, header->used) < 0)
+		print_step("header", FALSE, t_strdup_printf("write: %m"));
+	else {
+		print_step("header", TRUE, t_strdup_printf("v%d %s, %zu bytes",
+			   opts->v1 ? 1 : 2, opts->local ? "LOCAL" : "PROXY",
+			   header->used));
+		if ((!opts->ssl || conn_start_tls(&conn)) &&
+		    greeting_step(&conn, opts->protocol) && opts->external)
+			(void)external_step(&conn, opts->protocol);
+	}
+	if (conn.ssl != NULL)
+		SSL_free(conn.ssl);
+	if (conn.ctx != NULL)
+		SSL_CTX_free(conn.ctx);
+	i_close_fd(&conn.fd);
+}
+
+static void cmd_haproxy_test(struct doveadm_cmd_context *cctx)
+{
+	struct haproxy_test_options opts;
+	const char *target, *host;
+	struct ip_addr ip;
+	in_port_t port;
+
+	if (!parse_options(cctx, &opts, &target)) {
+		doveadm_exit_code = EX_USAGE;
+		return;
+	}
+	if (net_str2hostport(target, 0, &host, &port) < 0 || port == 0 ||
+	    net_addr2ip(host, &ip) < 0) {
+		i_error("haproxy test: Invalid HOST:PORT '%s'", target);
+		doveadm_exit_code = EX_USAGE;
+		return;
+	}
+	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
+	doveadm_print_header_simple("step");
+	doveadm_print_header_simple("result");
+	doveadm_print_header("detail", "detail",
+			     DOVEADM_PRINT_HEADER_FLAG_EXPAND);
+	haproxy_test_failed = FALSE;
+	haproxy_test_run(&opts, &ip, port);
+	if (haproxy_test_failed)
+		doveadm_exit_code = EX_UNAVAILABLE;
+}
+
+struct doveadm_cmd_ver2 doveadm_cmd_haproxy_test = {
+	.name = "haproxy test",
+	.cmd = cmd_haproxy_test,
+	.usage = "[-1] [-L] [-s <ip:port>] [-d <ip:port>] [-t] [-c <cn>] "
+		"[-V <verify>] [-C] [-S] [-a <authority>] [-u <unique-id>] "
+		"[-k] [-T] [-p imap|pop3|submission|sieve] [-e] <host:port>",
+DOVEADM_CMD_PARAMS_START
+DOVEADM_CMD_PARAM('1', "v1", CMD_PARAM_BOOL, 0)
+DOVEADM_CMD_PARAM('L', "local", CMD_PARAM_BOOL, 0)
+DOVEADM_CMD_PARAM('s', "source", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('d', "destination", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('t', "tls", CMD_PARAM_BOOL, 0)
+DOVEADM_CMD_PARAM('c', "cn", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('V', "verify", CMD_PARAM_INT64, 0)
+DOVEADM_CMD_PARAM('C', "cert-conn", CMD_PARAM_BOOL, 0)
+DOVEADM_CMD_PARAM('S', "cert-sess", CMD_PARAM_BOOL, 0)
+DOVEADM_CMD_PARAM('a', "authority", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('u', "unique-id", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('k', "crc32c", CMD_PARAM_BOOL, 0)
+DOVEADM_CMD_PARAM('T', "ssl", CMD_PARAM_BOOL, 0)
+DOVEADM_CMD_PARAM('p', "protocol", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('e', "external", CMD_PARAM_BOOL, 0)
+DOVEADM_CMD_PARAM('\0', "target", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
+DOVEADM_CMD_PARAMS_END
+};
