@@ -217,3 +217,32 @@ gboolean test_client_wait_closed(struct test_client *client)
 			return FALSE;
 	}
 }
+
+gboolean test_client_try_send(struct test_client *client, const void *data,
+			      gsize size)
+{
+	const guint8 *p = data;
+
+	while (size > 0) {
+		gssize ret = send(client->fd, p, size, MSG_NOSIGNAL);
+
+		if (ret <= 0)
+			return FALSE;
+		p += ret;
+		size -= (gsize)ret;
+	}
+	return TRUE;
+}
+
+gsize test_client_read_until_closed(struct test_client *client)
+{
+	char buf[1024];
+	gsize total = client->buf->len;
+	gssize ret;
+
+	g_string_truncate(client->buf, 0);
+	while ((ret = test_client_recv(client, buf, sizeof(buf))) > 0)
+		total += (gsize)ret;
+	g_assert_cmpint(ret, ==, 0);
+	return total;
+}

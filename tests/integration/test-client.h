@@ -24,6 +24,12 @@ void test_client_free(struct test_client *client);
 void test_client_send_raw(struct test_client *client, const void *data,
 			  gsize size);
 void test_client_send(struct test_client *client, const char *line);
+/* Send what the server takes before it closes the connection (plain
+   connections only); FALSE if it closed first */
+gboolean test_client_try_send(struct test_client *client, const void *data,
+			      gsize size);
+/* Bytes the server sent until it closed the connection */
+gsize test_client_read_until_closed(struct test_client *client);
 /* A line without CRLF, or NULL at EOF or error. Reads never wait more
    than a generous guard time, so a hung server fails the test instead of
    hanging it. */

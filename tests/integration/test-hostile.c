@@ -1,0 +1,149 @@
+/* Hostile headers against the real login process: each closes only its
+   own connection, with one log line naming the reason; the process keeps
+   serving valid clients, nobody is authenticated, nothing crashes, and
+   the process's open file descriptors return to their baseline. */
+
+#include <dirent.h>
+#include <string.h>
+
+#include "malformed-cases.h"
+#include "test-protocol.h"
+
+static unsigned int pop3_login_pid(void)
+{
+	char *pattern = g_strdup_printf("haproxy-tlv-test-%u/pop3-login",
+					test_dovecot_port(DOVECOT_IMAP));
+	char *argv[] = { "pgrep", "-f", pattern, NULL };
+	char *out = NULL;
+	unsigned int pid;
+
+	g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH,
+				   NULL, NULL, &out, NULL, NULL, NULL));
+	pid = (unsigned int)g_ascii_strtoull(out, NULL, 10);
+	g_assert_cmpuint(pid, >, 0);
+	g_free(out);
+	g_free(pattern);
+	return pid;
+}
+
+static unsigned int count_fds(unsigned int pid)
+{
+	char *path = g_strdup_printf("/proc/%u/fd", pid);
+	GDir *dir = g_dir_open(path, 0, NULL);
+	unsigned int count = 0;
+
+	g_assert_nonnull(dir);
+	while (g_dir_read_name(dir) != NULL)
+		count++;
+	g_dir_close(dir);
+	g_free(path);
+	return count;
+}
+
+static unsigned int count_lines(const char *text, const char *needle)
+{
+	unsigned int count = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
+		count++;
+	return count;
+}
+
+static void valid_client_served(void)
+{
+	char *reply = external_through(HAPROXY_POP3_TLS, PROTO_POP3, "client");
+
+	g_assert_true(auth_succeeded(reply, PROTO_POP3));
+	g_free(reply);
+}
+
+static void test_hostile_header(gconstpointer data)
+{
+	const struct malformed_case *c = data;
+	GByteArray *bytes = malformed_case_bytes(c);
+	gsize mark = test_log_mark();
+	struct test_client *client =
+		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
+				    test_dovecot_port(DOVECOT_POP3), NULL);
+
+	g_assert_nonnull(client);
+	(void)test_client_try_send(client, bytes->data, bytes->len);
+	/* closed, and not one byte of greeting */
+	g_assert_cmpuint(test_client_read_until_closed(client), ==, 0);
+	test_client_free(client);
+	g_byte_array_unref(bytes);
+
+	char *line = test_log_wait(mark, "pop3-login: Error: haproxy-tlv: rip="
+				   TEST_PROXY_IP ": Invalid PROXY header, "
+				   "connection closed: ", c->reason, NULL);
+	if (line == NULL)
+		g_error("no log line with the reason '%s'", c->reason);
+	g_free(line);
+	char *since = test_log_since(mark);
+	g_assert_cmpuint(count_lines(since, "Invalid PROXY header"), ==, 1);
+	g_free(since);
+}
+
+static void test_after_corpus(void)
+{
+	gsize mark = test_log_mark();
+
+	valid_client_served();
+	assert_log(mark, "pop3-login: Info: Login: user=<certuser>", NULL, NULL);
+
+	char *log = test_log_since(0);
+	g_assert_null(strstr(log, "Panic"));
+	g_assert_null(strstr(log, "Fatal"));
+	g_assert_null(strstr(log, "rip=10.0.0.2"));
+	/* the only logins are the valid clients' */
+	g_assert_cmpuint(count_lines(log, "Login: user="), ==,
+			 count_lines(log, "Login: user=<certuser>, method=EXTERNAL, rip="
+				     TEST_CLIENT_IP ","));
+	g_free(log);
+}
+
+static unsigned int baseline_fds;
+
+static void test_baseline(void)
+{
+	valid_client_served();
+	/* the post-login side closes asynchronously: let it settle */
+	g_usleep(500 * 1000);
+	baseline_fds = count_fds(pop3_login_pid());
+}
+
+static void test_fds_back_to_baseline(void)
+{
+	unsigned int fds = 0;
+
+	for (unsigned int i = 0; i < 50; i++) {
+		fds = count_fds(pop3_login_pid());
+		if (fds == baseline_fds)
+			break;
+		g_usleep(100 * 1000);
+	}
+	g_assert_cmpuint(fds, ==, baseline_fds);
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/hostile/0-baseline", test_baseline);
+	g_assert_cmpuint(malformed_cases_count, >=, 50);
+	for (unsigned int i = 0; i < malformed_cases_count; i++) {
+		char *path = g_strdup_printf("/hostile/1-corpus/%s",
+					     malformed_cases[i].name);
+		g_test_add_data_func(path, &malformed_cases[i],
+				     test_hostile_header);
+		g_free(path);
+	}
+	g_test_add_func("/hostile/2-served-after", test_after_corpus);
+	g_test_add_func("/hostile/3-fds", test_fds_back_to_baseline);
+
+	test_env_start();
+	ret = g_test_run();
+	test_env_stop();
+	return ret;
+}
