@@ -167,6 +167,8 @@ service pop3-login {
   service_count = 0
   process_min_avail = 1
   process_limit = 1
+  # the load test keeps 1000 clients waiting for their headers at once
+  client_limit = 1100
 }
 service submission-login {
   inet_listener submission {

@@ -1,0 +1,135 @@
+/* Load against pop3-login with service_count = 0 (one process for all):
+   1000 concurrent connections trickling their header a byte at a time,
+   slow ones that never finish, and 10000 sequential connections. */
+
+#include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "test-protocol.h"
+
+#define CONCURRENT_CLIENTS 1000
+#define STALLED_CLIENTS 20
+#define SEQUENTIAL_CLIENTS 10000
+
+static const unsigned char header[] = {
+	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
+	0x21, 0x11, 0x00, 0x0c,
+	192, 0, 2, 77,  127, 0, 0, 1,  0xd4, 0x31,  0x00, 0x6e,
+};
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &rl), ==, 0);
+	if (rl.rlim_cur < 4096) {
+		rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+		g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &rl), ==, 0);
+	}
+	g_assert_cmpuint(rl.rlim_cur, >, CONCURRENT_CLIENTS + 100);
+}
+
+static struct test_client *connect_pop3(void)
+{
+	struct test_client *client =
+		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
+				    test_dovecot_port(DOVECOT_POP3), NULL);
+	g_assert_nonnull(client);
+	return client;
+}
+
+static gboolean greeted_and_quit(struct test_client *client)
+{
+	char *line = test_client_read_line(client);
+	gboolean ok = line != NULL && g_str_has_prefix(line, "+OK");
+
+	g_free(line);
+	if (!ok)
+		return FALSE;
+	test_client_send(client, "QUIT");
+	line = test_client_read_line(client);
+	ok = line != NULL && g_str_has_prefix(line, "+OK");
+	g_free(line);
+	return ok;
+}
+
+static void test_concurrent_trickle(void)
+{
+	struct test_client **clients =
+		g_new0(struct test_client *, CONCURRENT_CLIENTS);
+	struct test_client *stalled[STALLED_CLIENTS];
+	gsize mark = test_log_mark();
+	unsigned int served = 0;
+
+	raise_fd_limit();
+	for (unsigned int i = 0; i < STALLED_CLIENTS; i++) {
+		stalled[i] = connect_pop3();
+		test_client_send_raw(stalled[i], header, 10);
+	}
+	for (unsigned int i = 0; i < CONCURRENT_CLIENTS; i++)
+		clients[i] = connect_pop3();
+	/* one byte per client per round: every header is pending in the
+	   same process at once */
+	for (size_t b = 0; b < sizeof(header); b++) {
+		for (unsigned int i = 0; i < CONCURRENT_CLIENTS; i++)
+			test_client_send_raw(clients[i], header + b, 1);
+		g_usleep(20 * 1000);
+	}
+	for (unsigned int i = 0; i < CONCURRENT_CLIENTS; i++) {
+		if (greeted_and_quit(clients[i]))
+			served++;
+		test_client_free(clients[i]);
+	}
+	g_assert_cmpuint(served, ==, CONCURRENT_CLIENTS);
+
+	/* the stalled ones are dropped at haproxy_timeout */
+	for (unsigned int i = 0; i < STALLED_CLIENTS; i++) {
+		g_assert_true(test_client_wait_closed(stalled[i]));
+		test_client_free(stalled[i]);
+	}
+	char *line = test_log_wait(mark, "Timed out after 3 secs waiting for "
+				   "the PROXY header (10 bytes received)", NULL);
+	g_assert_nonnull(line);
+	g_free(line);
+	char *since = test_log_since(mark);
+	unsigned int timeouts = 0;
+	for (const char *p = since; (p = strstr(p, "Timed out after")) != NULL; p++)
+		timeouts++;
+	g_assert_cmpuint(timeouts, ==, STALLED_CLIENTS);
+	g_assert_null(strstr(since, "Fatal"));
+	g_assert_null(strstr(since, "Panic"));
+	g_free(since);
+	g_free(clients);
+}
+
+static void test_sequential(void)
+{
+	unsigned int served = 0;
+
+	for (unsigned int i = 0; i < SEQUENTIAL_CLIENTS; i++) {
+		struct test_client *client = connect_pop3();
+
+		test_client_send_raw(client, header, sizeof(header));
+		if (greeted_and_quit(client))
+			served++;
+		test_client_free(client);
+	}
+	g_assert_cmpuint(served, ==, SEQUENTIAL_CLIENTS);
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/load/concurrent-trickle", test_concurrent_trickle);
+	g_test_add_func("/load/sequential", test_sequential);
+
+	test_env_start();
+	ret = g_test_run();
+	test_env_stop();
+	return ret;
+}
