@@ -39,11 +39,22 @@ static const char **env_start_argv(const char *extra_conf)
 
 	env_dir = g_dir_make_tmp("haproxy-tlv-XXXXXX", &error);
 	g_assert_no_error(error);
-	if (extra_conf != NULL) {
+	/* TEST_VALGRIND=1: pop3-login (one process for all its clients)
+	   runs under valgrind memcheck; logs in DIR/valgrind-PID.log */
+	char *conf = g_strconcat(extra_conf == NULL ? "" : extra_conf,
+		g_getenv("TEST_VALGRIND") == NULL ? "" :
+		"service pop3-login {\n"
+		"  executable = /usr/bin/valgrind --leak-check=full "
+		"--show-leak-kinds=definite --num-callers=30 "
+		"--log-file=%DIR%/valgrind-%p.log /usr/lib/dovecot/pop3-login\n"
+		"  chroot =\n"
+		"}\n", NULL);
+	if (conf[0] != '\0') {
 		char *path = test_env_path("extra.conf");
-		g_assert_true(g_file_set_contents(path, extra_conf, -1, NULL));
+		g_assert_true(g_file_set_contents(path, conf, -1, NULL));
 		g_free(path);
 	}
+	g_free(conf);
 	/* a port range per process and start: tests may run in parallel */
 	static unsigned int starts = 0;
 	/* below 32768, where Linux starts picking local ports for outgoing

@@ -9,20 +9,33 @@
 #include "malformed-cases.h"
 #include "test-protocol.h"
 
-static unsigned int pop3_login_pid(void)
+static unsigned int pgrep(const char *pattern)
 {
-	char *pattern = g_strdup_printf("haproxy-tlv-test-%u/pop3-login",
-					test_dovecot_port(DOVECOT_IMAP));
-	char *argv[] = { "pgrep", "-f", pattern, NULL };
+	char *argv[] = { "pgrep", "-f", (char *)pattern, NULL };
 	char *out = NULL;
 	unsigned int pid;
 
 	g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH,
 				   NULL, NULL, &out, NULL, NULL, NULL));
 	pid = (unsigned int)g_ascii_strtoull(out, NULL, 10);
-	g_assert_cmpuint(pid, >, 0);
 	g_free(out);
-	g_free(pattern);
+	return pid;
+}
+
+static unsigned int pop3_login_pid(void)
+{
+	char *title = g_strdup_printf("haproxy-tlv-test-%u/pop3-login",
+				      test_dovecot_port(DOVECOT_IMAP));
+	/* under TEST_VALGRIND the command line is valgrind's */
+	char *valgrind = g_strdup_printf("valgrind.*%s/valgrind",
+					 test_env_dir());
+	unsigned int pid = pgrep(title);
+
+	if (pid == 0)
+		pid = pgrep(valgrind);
+	g_assert_cmpuint(pid, >, 0);
+	g_free(title);
+	g_free(valgrind);
 	return pid;
 }
 
