@@ -164,6 +164,10 @@ service pop3-login {
   inet_listener pop3s {
     port = 0
   }
+  # without PROXY: the benchmarks' baseline
+  inet_listener pop3-direct {
+    port = $(d 6)
+  }
   service_count = 0
   process_min_avail = 1
   process_limit = 1
