@@ -5,7 +5,7 @@
 # Usage: bench/run-decoder-bench.sh [BUILD_DIR]
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$top/build}
+build=$(cd "${1:-$top/build}" && pwd)
 bin=$build/bench/decoder-bench
 fixtures=$top/tests/fixtures
 count=1000
