@@ -15,6 +15,7 @@
 #include "doveadm-cmd.h"
 #include "doveadm-print.h"
 #include "proxy-header.h"
+#include "haproxy-tlv-escape.h"
 #include "doveadm-haproxy.h"
 
 #include <ctype.h>
@@ -77,20 +78,10 @@ static buffer_t *hex_to_bytes(const buffer_t *hex, const char **error_r)
 static const char *
 bytes_printable(const struct proxy_header_bytes *bytes)
 {
-	string_t *str;
+	const char *value =
+		haproxy_tlv_bytes_escape(pool_datastack_create(), bytes);
 
-	if (bytes->data == NULL)
-		return "";
-	str = t_str_new(bytes->size + 8);
-	for (size_t i = 0; i < bytes->size; i++) {
-		unsigned char c = bytes->data[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			str_append_c(str, c);
-		else
-			str_printfa(str, "\\x%02x", c);
-	}
-	return str_c(str);
+	return value == NULL ? "" : value;
 }
 
 static const char *

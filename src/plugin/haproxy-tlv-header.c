@@ -6,6 +6,7 @@
 #include "str.h"
 #include "master-service.h"
 #include "proxy-header.h"
+#include "haproxy-tlv-escape.h"
 #include "haproxy-tlv-plugin.h"
 
 static const char *
@@ -14,26 +15,6 @@ bytes_dup(pool_t pool, const struct proxy_header_bytes *bytes)
 	if (bytes->data == NULL)
 		return NULL;
 	return p_strndup(pool, bytes->data, bytes->size);
-}
-
-/* UNIQUE_ID and ALPN are opaque bytes: keep them printable */
-static const char *
-bytes_dup_printable(pool_t pool, const struct proxy_header_bytes *bytes)
-{
-	string_t *str;
-
-	if (bytes->data == NULL)
-		return NULL;
-	str = str_new(pool, bytes->size + 1);
-	for (size_t i = 0; i < bytes->size; i++) {
-		unsigned char c = bytes->data[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			str_append_c(str, c);
-		else
-			str_printfa(str, "\\x%02x", c);
-	}
-	return str_c(str);
 }
 
 struct haproxy_tlv_header *
@@ -61,8 +42,9 @@ haproxy_tlv_header_import(pool_t pool, const struct proxy_header *hdr)
 	header->ssl_cipher = bytes_dup(pool, &hdr->ssl_cipher);
 	header->ssl_sig_alg = bytes_dup(pool, &hdr->ssl_sig_alg);
 	header->ssl_key_alg = bytes_dup(pool, &hdr->ssl_key_alg);
-	header->alpn = bytes_dup_printable(pool, &hdr->alpn);
-	header->unique_id = bytes_dup_printable(pool, &hdr->unique_id);
+	/* UNIQUE_ID and ALPN are opaque bytes: keep them printable */
+	header->alpn = haproxy_tlv_bytes_escape(pool, &hdr->alpn);
+	header->unique_id = haproxy_tlv_bytes_escape(pool, &hdr->unique_id);
 	return header;
 }
 
