@@ -138,6 +138,38 @@ static void test_fds_back_to_baseline(void)
 	g_assert_cmpuint(fds, ==, baseline_fds);
 }
 
+static unsigned int rss_kib(unsigned int pid)
+{
+	char *path = g_strdup_printf("/proc/%u/status", pid);
+	char *contents, *line;
+	unsigned int kib = 0;
+
+	g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+	line = strstr(contents, "VmRSS:");
+	g_assert_nonnull(line);
+	kib = (unsigned int)g_ascii_strtoull(line + 6, NULL, 10);
+	g_free(contents);
+	g_free(path);
+	return kib;
+}
+
+/* The corpus has run once (the process is warm): running it again must
+   not grow the process, or each rejected connection leaks */
+static void test_memory_stable(void)
+{
+	unsigned int pid = pop3_login_pid();
+	unsigned int before = rss_kib(pid), after;
+
+	for (unsigned int i = 0; i < malformed_cases_count; i++)
+		test_hostile_header(&malformed_cases[i]);
+	valid_client_served();
+	after = rss_kib(pid);
+	g_test_message("pop3-login RSS %u KiB before, %u KiB after %u more "
+		       "hostile connections", before, after,
+		       malformed_cases_count);
+	g_assert_cmpuint(after, <=, before + 64);
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -154,6 +186,7 @@ int main(int argc, char **argv)
 	}
 	g_test_add_func("/hostile/2-served-after", test_after_corpus);
 	g_test_add_func("/hostile/3-fds", test_fds_back_to_baseline);
+	g_test_add_func("/hostile/4-memory", test_memory_stable);
 
 	test_env_start();
 	ret = g_test_run();

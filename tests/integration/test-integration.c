@@ -359,12 +359,96 @@ static void test_reencrypt(gconstpointer data)
 	g_free(since);
 }
 
+/* The targets of the process's open fds that are sockets */
+static GPtrArray *process_sockets(unsigned int pid)
+{
+	char *dir_path = g_strdup_printf("/proc/%u/fd", pid);
+	GDir *dir = g_dir_open(dir_path, 0, NULL);
+	GPtrArray *sockets = g_ptr_array_new_with_free_func(g_free);
+	const char *name;
+
+	g_assert_nonnull(dir);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		char *path = g_build_filename(dir_path, name, NULL);
+		char *target = g_file_read_link(path, NULL);
+
+		if (target != NULL && g_str_has_prefix(target, "socket:["))
+			g_ptr_array_add(sockets, target);
+		else
+			g_free(target);
+		g_free(path);
+	}
+	g_dir_close(dir);
+	g_free(dir_path);
+	return sockets;
+}
+
+static gboolean inode_in(const char *table, const char *target)
+{
+	char *inode = g_strndup(target + 8, strlen(target) - 9);
+	char *path = g_strdup_printf("/proc/net/%s", table);
+	char *contents = NULL;
+	gboolean found = FALSE;
+
+	g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+	char **lines = g_strsplit(contents, "\n", -1);
+	for (char **l = lines; *l != NULL && !found; l++) {
+		char **f = g_strsplit_set(*l, " ", -1);
+		for (char **x = f; *x != NULL; x++) {
+			if (strcmp(*x, inode) == 0)
+				found = TRUE;
+		}
+		g_strfreev(f);
+	}
+	g_strfreev(lines);
+	g_free(contents);
+	g_free(path);
+	g_free(inode);
+	return found;
+}
+
+/* HAProxy's TLS counts as TLS, but the login process does not stay in the
+   data path: the imap process gets the client's TCP socket itself, not a
+   socketpair from a proxying imap-login */
+static void test_post_login_gets_socket(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client *client = connect_haproxy(HAPROXY_IMAP_TLS, NULL);
+	char *line;
+
+	g_free(read_greeting(client, PROTO_IMAP));
+	test_client_send(client, "a LOGIN plainuser secret");
+	line = test_client_read_until(client, "a ");
+	g_assert_true(g_str_has_prefix(line, "a OK"));
+	g_free(line);
+	line = test_log_wait(mark, "Login: user=<plainuser>, method=PLAIN",
+			     ", TLS,", "mpid=", NULL);
+	g_assert_nonnull(line);
+	unsigned int mpid = (unsigned int)g_ascii_strtoull(
+		strstr(line, "mpid=") + 5, NULL, 10);
+	g_free(line);
+	GPtrArray *sockets = process_sockets(mpid);
+	gboolean has_tcp = FALSE;
+	for (guint i = 0; i < sockets->len; i++) {
+		const char *target = g_ptr_array_index(sockets, i);
+		has_tcp = has_tcp || inode_in("tcp", target) ||
+			inode_in("tcp6", target);
+	}
+	g_assert_true(has_tcp);
+	g_ptr_array_unref(sockets);
+	test_client_send(client, "b LOGOUT");
+	g_free(test_client_read_until(client, "b "));
+	test_client_free(client);
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
 
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/imap/plain-login", test_imap_plain_login);
+	g_test_add_func("/imap/post-login-gets-socket",
+			test_post_login_gets_socket);
 	g_test_add_func("/imap/external-verified", test_imap_external_verified);
 	g_test_add_func("/imap/external-no-cert", test_imap_external_no_cert);
 	g_test_add_func("/imap/external-unverified",
