@@ -467,6 +467,42 @@ static void test_v2_authority_forms(void)
 	g_assert_nonnull(hdr.authority.data);
 }
 
+static void test_validator_forms(void)
+{
+	struct proxy_header hdr;
+	static const unsigned char mapped[16] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4
+	};
+
+	/* 4-byte UTF-8 in a CN */
+	assert_valid_v2("21 11", INET_ADDRS
+			"20 000c 07 00000000 22 0004 f09f9880", &hdr);
+	g_assert_cmpuint(hdr.ssl_cn.size, ==, 4);
+	/* IPv4 tail after a leading gap */
+	assert_valid_v1("PROXY TCP6 ::1.2.3.4 ::1 1 2\r\n", &hdr);
+	g_assert_cmpmem(hdr.src.ip, 16, mapped, 16);
+	/* host name with a trailing dot */
+	assert_valid_v2("21 11", INET_ADDRS "02 0002 612e", &hdr);
+	g_assert_cmpuint(hdr.authority.size, ==, 2);
+}
+
+static void test_tlv_next_bounds(void)
+{
+	struct proxy_header hdr;
+	struct proxy_header_tlv tlv;
+	size_t pos = 0;
+	static const unsigned char bad[] = { 0x01, 0x00, 0x09, 'a' };
+
+	/* v1 headers have no TLVs */
+	assert_valid_v1("PROXY UNKNOWN\r\n", &hdr);
+	g_assert_false(proxy_header_tlv_next(&hdr, &pos, &tlv));
+	/* a TLV block the decoder did not validate stops the walk */
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.tlvs.data = bad;
+	hdr.tlvs.size = sizeof(bad);
+	g_assert_false(proxy_header_tlv_next(&hdr, &pos, &tlv));
+}
+
 static void test_need_more(void)
 {
 	struct proxy_header hdr;
@@ -573,6 +609,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/v2/cert-flags", test_v2_cert_flags);
 	g_test_add_func("/v2/authority", test_v2_authority_forms);
 	g_test_add_func("/need-more", test_need_more);
+	g_test_add_func("/validator-forms", test_validator_forms);
+	g_test_add_func("/tlv-next-bounds", test_tlv_next_bounds);
 	g_test_add_func("/crc32c", test_crc32c);
 	g_test_add_func("/names", test_names);
 	test_malformed_register();
