@@ -19,11 +19,7 @@ static void test_imap_plain_login(void)
 	g_assert_null(strstr(line, "STARTTLS"));
 	g_assert_null(strstr(line, "LOGINDISABLED"));
 	g_free(line);
-	test_client_send(client, "a LOGIN plainuser secret");
-	line = test_client_read_until(client, "a ");
-	g_assert_nonnull(line);
-	g_assert_true(g_str_has_prefix(line, "a OK"));
-	g_free(line);
+	assert_imap_login(client, "plainuser", "secret");
 	test_client_free(client);
 
 	assert_log(mark, "imap-login: Info: Login: user=<plainuser>, "
@@ -314,10 +310,7 @@ static void test_passthrough(void)
 	line = read_greeting(client, PROTO_IMAP);
 	g_assert_nonnull(line);
 	g_free(line);
-	test_client_send(client, "a LOGIN plainuser secret");
-	line = test_client_read_until(client, "a ");
-	g_assert_true(g_str_has_prefix(line, "a OK"));
-	g_free(line);
+	assert_imap_login(client, "plainuser", "secret");
 	test_client_free(client);
 	assert_log(mark, "Login: user=<plainuser>, method=PLAIN, rip="
 		   TEST_CLIENT_IP ",", ", TLS", NULL);
@@ -333,10 +326,7 @@ static void test_reencrypt(gconstpointer data)
 	/* PLAIN */
 	client = connect_haproxy(port, NULL);
 	g_free(read_greeting(client, PROTO_IMAP));
-	test_client_send(client, "a LOGIN plainuser secret");
-	line = test_client_read_until(client, "a ");
-	g_assert_true(g_str_has_prefix(line, "a OK"));
-	g_free(line);
+	assert_imap_login(client, "plainuser", "secret");
 	test_client_free(client);
 	assert_log(mark, "Login: user=<plainuser>, method=PLAIN, rip="
 		   TEST_CLIENT_IP ",", NULL, NULL);
@@ -417,10 +407,7 @@ static void test_post_login_gets_socket(void)
 	char *line;
 
 	g_free(read_greeting(client, PROTO_IMAP));
-	test_client_send(client, "a LOGIN plainuser secret");
-	line = test_client_read_until(client, "a ");
-	g_assert_true(g_str_has_prefix(line, "a OK"));
-	g_free(line);
+	assert_imap_login(client, "plainuser", "secret");
 	line = test_log_wait(mark, "Login: user=<plainuser>, method=PLAIN",
 			     ", TLS,", "mpid=", NULL);
 	g_assert_nonnull(line);

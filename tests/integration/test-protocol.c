@@ -159,3 +159,18 @@ void assert_log(gsize mark, const char *a, const char *b,
 	g_free(line);
 }
 
+
+void assert_imap_login(struct test_client *client, const char *user,
+		       const char *password)
+{
+	char *cmd = g_strdup_printf("a LOGIN %s %s", user, password);
+	char *line;
+
+	test_client_send(client, cmd);
+	line = test_client_read_until(client, "a ");
+	g_assert_nonnull(line);
+	if (!g_str_has_prefix(line, "a OK"))
+		g_error("%s: %s", cmd, line);
+	g_free(line);
+	g_free(cmd);
+}

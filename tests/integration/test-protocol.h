@@ -31,6 +31,9 @@ char *external_through(enum test_haproxy_port port, enum protocol proto,
 		       const char *cert_name);
 char *external_failing(enum test_haproxy_port port, enum protocol proto,
 		       const char *cert_name);
+/* IMAP LOGIN that must succeed */
+void assert_imap_login(struct test_client *client, const char *user,
+		       const char *password);
 /* Fails the test unless a line with all of a, b, c (NULL: ignored)
    appears in Dovecot's log after mark */
 void assert_log(gsize mark, const char *a, const char *b, const char *c);

@@ -120,10 +120,7 @@ static void test_login_trusted_networks(void)
 	g_assert_nonnull(line);
 	g_assert_null(strstr(line, "LOGINDISABLED"));
 	g_free(line);
-	test_client_send(client, "a LOGIN plainuser secret");
-	line = test_client_read_until(client, "a ");
-	g_assert_true(g_str_has_prefix(line, "a OK"));
-	g_free(line);
+	assert_imap_login(client, "plainuser", "secret");
 	test_client_free(client);
 	assert_log(mark, "Login: user=<plainuser>, method=PLAIN, "
 		   "rip=127.0.0.4,", "secured", NULL);
