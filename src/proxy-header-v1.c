@@ -156,8 +156,10 @@ v1_parse_line(const char *line, size_t len, struct proxy_header *hdr,
 	/* "UNKNOWN" may be followed by anything, which is ignored */
 	if (len >= 7 && memcmp(line, "UNKNOWN", 7) == 0 &&
 	    (len == 7 || line[7] == ' ')) {
-		/* like v2 LOCAL: the real connection endpoints apply */
-		hdr->command = PROXY_HEADER_CMD_LOCAL;
+		/* a relayed client whose addresses the proxy cannot express
+		   (HAProxy sends it for unix socket clients): like v2 PROXY
+		   with family UNSPEC, not like LOCAL */
+		hdr->command = PROXY_HEADER_CMD_PROXY;
 		hdr->family = PROXY_HEADER_FAMILY_UNSPEC;
 		return true;
 	}

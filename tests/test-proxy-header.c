@@ -270,11 +270,12 @@ static void test_v1_forms(void)
 	};
 
 	assert_valid_v1("PROXY UNKNOWN\r\n", &hdr);
-	g_assert_cmpint(hdr.command, ==, PROXY_HEADER_CMD_LOCAL);
+	g_assert_cmpint(hdr.command, ==, PROXY_HEADER_CMD_PROXY);
 	g_assert_cmpint(hdr.family, ==, PROXY_HEADER_FAMILY_UNSPEC);
 
 	assert_valid_v1("PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n", &hdr);
-	g_assert_cmpint(hdr.command, ==, PROXY_HEADER_CMD_LOCAL);
+	g_assert_cmpint(hdr.command, ==, PROXY_HEADER_CMD_PROXY);
+	g_assert_cmpint(hdr.family, ==, PROXY_HEADER_FAMILY_UNSPEC);
 
 	assert_valid_v1("PROXY TCP4 0.0.0.0 255.255.255.255 0 65535\r\n", &hdr);
 	g_assert_cmpuint(hdr.src.port, ==, 0);

@@ -6,8 +6,10 @@
 #include "ioloop.h"
 #include "str.h"
 #include "str-sanitize.h"
+#include "strescape.h"
 #include "module-context.h"
 #include "iostream-ssl.h"
+#include "master-service-ssl-settings.h"
 #include "auth-client.h"
 #include "login-common.h"
 #include "login-settings.h"
@@ -29,10 +31,15 @@ struct haproxy_tlv_client {
 	bool hidden_proxied_ssl;
 	/* client->tls was set because the proxy terminated TLS */
 	bool tls_from_proxy;
-	/* ... and is cleared while authenticating, so that a successful
+	/* ... and is cleared once authentication succeeded, so that the
 	   login hands the socket itself to the post-login process instead
 	   of making this process proxy the session */
 	bool tls_lowered;
+	/* a LOCAL header: quiet in the log until it authenticates */
+	bool quiet;
+	enum log_type quiet_saved_log_level;
+	/* how many forward fields the plugin itself added */
+	unsigned int forward_field_count;
 };
 
 static MODULE_CONTEXT_DEFINE_INIT(haproxy_tlv_login_module,
@@ -61,18 +68,13 @@ static void haproxy_tlv_client_unhide(struct client *client)
 	}
 }
 
-static void
-haproxy_tlv_client_auth_starting(struct client *client,
-				 struct haproxy_tlv_client *hclient)
+/* The TLS stream on a haproxy listener is always the proxy's, whatever
+   the header says: its certificate is never the client's identity */
+static void haproxy_tlv_client_hide_ssl(struct client *client,
+					struct haproxy_tlv_client *hclient)
 {
-	/* only while no TLS of our own runs (STARTTLS would add one) */
-	if (hclient->tls_from_proxy && client->tls &&
-	    client->ssl_iostream == NULL) {
-		client->tls = FALSE;
-		hclient->tls_lowered = TRUE;
-	}
 	if (client->ssl_iostream != NULL &&
-	    hclient->hidden_ssl_iostream == NULL && !hclient->header->local) {
+	    hclient->hidden_ssl_iostream == NULL) {
 		hclient->hidden_ssl_iostream = client->ssl_iostream;
 		hclient->hidden_proxied_ssl = client->proxied_ssl;
 		client->ssl_iostream = NULL;
@@ -86,32 +88,151 @@ haproxy_tlv_client_auth_starting(struct client *client,
 	}
 }
 
+static void
+haproxy_tlv_client_log_normally(struct client *client,
+				struct haproxy_tlv_client *hclient)
+{
+	if (!hclient->quiet)
+		return;
+	event_set_min_log_level(client->event, hclient->quiet_saved_log_level);
+	hclient->quiet = FALSE;
+}
+
+static bool
+haproxy_tlv_client_auth_refused(struct client *client, const char *name,
+				const char *reason)
+{
+	struct event_passthrough *e =
+		event_create_passthrough(client->event)->
+		add_category(&event_category_haproxy_tlv)->
+		set_name(name);
+
+	e_info(e->event(), "haproxy-tlv: Authentication refused: %s", reason);
+	return FALSE;
+}
+
+static bool
+haproxy_tlv_client_auth_allowed(struct client *client,
+				const struct haproxy_tlv_header *header)
+{
+	if (header == NULL) {
+		e_error(client->event, "haproxy-tlv: Authentication refused: "
+			"no PROXY header was applied to this client");
+		return FALSE;
+	}
+	/* a LOCAL header without TLS got its greeting (health checks need
+	   one), but it is no TLS client either */
+	if (haproxy_tlv_policy.require_tls && !header->tls) {
+		return haproxy_tlv_client_auth_refused(client,
+			"haproxy_tlv_tls_required",
+			"the PROXY header does not report TLS "
+			"(haproxy_tlv_require_tls = yes)");
+	}
+	if (haproxy_tlv_policy.require_client_cert && !header->cert_verified) {
+		return haproxy_tlv_client_auth_refused(client,
+			"haproxy_tlv_client_cert_required",
+			"no verified client certificate was forwarded "
+			"(haproxy_tlv_require_client_cert = yes)");
+	}
+	return TRUE;
+}
+
+static void
+haproxy_tlv_client_add_forward_fields(struct client *client,
+				      struct haproxy_tlv_client *hclient);
+
+static bool haproxy_tlv_is_plugin_field(const char *escaped_field)
+{
+	const char *field = t_str_tabunescape(escaped_field);
+
+	return strncasecmp(field, HAPROXY_TLV_FIELD_PREFIX,
+			   strlen(HAPROXY_TLV_FIELD_PREFIX)) == 0;
+}
+
+/* A client in login_trusted_networks may send forward fields of its own
+   (IMAP ID x-forward-*, XCLIENT FORWARD), and auth keeps the last value of
+   a field: none may stand in for a field the plugin derives from the
+   header, which passdb and userdb rules trust. Called right before
+   sasl_server_auth_begin() sends the fields. */
+static void
+haproxy_tlv_client_claim_forward_fields(struct client *client,
+					struct haproxy_tlv_client *hclient)
+{
+	const char *const *fields;
+	unsigned int dropped = 0;
+
+	if (client->forward_fields == NULL)
+		return;
+	fields = t_strsplit(t_strdup(str_c(client->forward_fields)), "\t");
+	str_truncate(client->forward_fields, 0);
+	for (; *fields != NULL; fields++) {
+		if (haproxy_tlv_is_plugin_field(*fields)) {
+			dropped++;
+			continue;
+		}
+		if (str_len(client->forward_fields) > 0)
+			str_append_c(client->forward_fields, '\t');
+		str_append(client->forward_fields, *fields);
+	}
+	if (str_len(client->forward_fields) == 0)
+		client->forward_fields = NULL;
+	if (dropped > hclient->forward_field_count) {
+		struct event_passthrough *e =
+			event_create_passthrough(client->event)->
+			add_category(&event_category_haproxy_tlv)->
+			set_name("haproxy_tlv_client_field_ignored");
+		e_warning(e->event(), "haproxy-tlv: Ignored forward fields "
+			  "named %s* sent by the client",
+			  HAPROXY_TLV_FIELD_PREFIX);
+	}
+	haproxy_tlv_client_add_forward_fields(client, hclient);
+}
+
+static void
+haproxy_tlv_client_auth_starting(struct client *client,
+				 struct haproxy_tlv_client *hclient)
+{
+	haproxy_tlv_client_claim_forward_fields(client, hclient);
+	haproxy_tlv_client_hide_ssl(client, hclient);
+}
+
+/* Called with auth_initializing from sasl_server_auth_begin(), before the
+   request is built: the one place every authentication passes */
 static bool
 haproxy_tlv_sasl_filter_mech(struct client *client, struct auth_mech_desc *mech)
 {
 	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
 
-	if (client->auth_initializing && hclient->header == NULL) {
-		e_error(client->event, "haproxy-tlv: Authentication refused: "
-			"no PROXY header was applied to this client");
-		return FALSE;
-	}
 	if (client->auth_initializing) {
-		if (haproxy_tlv_policy.require_client_cert &&
-		    !hclient->header->cert_verified) {
-			struct event_passthrough *e =
-				event_create_passthrough(client->event)->
-				add_category(&event_category_haproxy_tlv)->
-				set_name("haproxy_tlv_client_cert_required");
-			e_info(e->event(), "haproxy-tlv: Authentication "
-			       "refused: no verified client certificate was "
-			       "forwarded (haproxy_tlv_require_client_cert = yes)");
+		/* a LOCAL connection that authenticates is a client after
+		   all, and so is logged */
+		haproxy_tlv_client_log_normally(client, hclient);
+		if (!haproxy_tlv_client_auth_allowed(client, hclient->header))
 			return FALSE;
-		}
 		haproxy_tlv_client_auth_starting(client, hclient);
 	}
 	if (hclient->module_ctx.super.sasl_filter_mech != NULL)
 		return hclient->module_ctx.super.sasl_filter_mech(client, mech);
+	return TRUE;
+}
+
+/* Authentication succeeded and the socket is about to be handed to the
+   post-login process: client_get_plaintext_fd() passes the socket itself
+   only without client->tls. Lowering it this late keeps `TLS` in every
+   log line written while the client was still authenticating. */
+static bool haproxy_tlv_sasl_check_login(struct client *client)
+{
+	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
+
+	if (hclient->module_ctx.super.sasl_check_login != NULL &&
+	    !hclient->module_ctx.super.sasl_check_login(client))
+		return FALSE;
+	/* only while no TLS of our own runs */
+	if (hclient->tls_from_proxy && client->tls &&
+	    client->ssl_iostream == NULL && !hclient->tls_lowered) {
+		client->tls = FALSE;
+		hclient->tls_lowered = TRUE;
+	}
 	return TRUE;
 }
 
@@ -151,59 +272,47 @@ static void haproxy_tlv_client_destroy(struct client *client)
 }
 
 static void
-haproxy_tlv_client_add_field(struct client *client, const char *key,
-			     const char *value)
+haproxy_tlv_client_add_forward_fields(struct client *client,
+				      struct haproxy_tlv_client *hclient)
 {
-	if (value == NULL)
-		return;
-	event_add_str(client->event, key, value);
-	client_add_forward_field(client, key, value);
+	struct haproxy_tlv_field fields[HAPROXY_TLV_FIELDS_MAX];
+	unsigned int i, count;
+
+	count = haproxy_tlv_header_fields(hclient->header, fields);
+	for (i = 0; i < count; i++)
+		client_add_forward_field(client, fields[i].key, fields[i].value);
+	hclient->forward_field_count = count;
 }
 
 static void
-haproxy_tlv_client_add_fields(struct client *client,
-			      const struct haproxy_tlv_header *header)
+haproxy_tlv_client_add_event_fields(struct client *client,
+				    const struct haproxy_tlv_header *header)
 {
-	const char *cert_username = client->client_cert_common_name;
+	struct haproxy_tlv_field fields[HAPROXY_TLV_FIELDS_MAX];
+	unsigned int i, count;
 
 	event_add_str(client->event, "haproxy_ip",
 		      net_ip2addr(&client->real_remote_ip));
-	haproxy_tlv_client_add_field(client, "haproxy_tls",
-				     header->tls ? "yes" : "no");
-	if (header->tls) {
-		haproxy_tlv_client_add_field(client, "haproxy_tls_version",
-					     header->ssl_version);
-		haproxy_tlv_client_add_field(client, "haproxy_tls_cipher",
-					     header->ssl_cipher);
-		haproxy_tlv_client_add_field(client, "haproxy_tls_sig_alg",
-					     header->ssl_sig_alg);
-		haproxy_tlv_client_add_field(client, "haproxy_tls_key_alg",
-					     header->ssl_key_alg);
-		haproxy_tlv_client_add_field(client, "haproxy_cert",
-			header->cert_verified ? "verified" :
-			header->cert_presented ? "unverified" : "none");
-		if (header->cert_presented) {
-			haproxy_tlv_client_add_field(client,
-				"haproxy_cert_verify",
-				dec2str(header->ssl_verify));
-		}
-		haproxy_tlv_client_add_field(client, "haproxy_cert_cn",
-					     header->ssl_cn);
-	}
-	haproxy_tlv_client_add_field(client, "haproxy_sni", header->authority);
-	haproxy_tlv_client_add_field(client, "haproxy_alpn", header->alpn);
-	haproxy_tlv_client_add_field(client, "haproxy_unique_id",
-				     header->unique_id);
-	haproxy_tlv_client_add_field(client, "haproxy_netns", header->netns);
+	count = haproxy_tlv_header_fields(header, fields);
+	for (i = 0; i < count; i++)
+		event_add_str(client->event, fields[i].key, fields[i].value);
+}
 
+static void
+haproxy_tlv_client_debug(struct client *client,
+			 const struct haproxy_tlv_header *header)
+{
+	const char *cert_username = client->client_cert_common_name;
 	struct event_passthrough *e =
 		event_create_passthrough(client->event)->
 		add_category(&event_category_haproxy_tlv)->
 		set_name("haproxy_tlv_client_header");
-	e_debug(e->event(), "haproxy-tlv: PROXY v%u: tls=%s version=%s "
+
+	e_debug(e->event(), "haproxy-tlv: PROXY v%u %s: tls=%s version=%s "
 		"cipher=%s cert=%s verify=%u cn=%s cert_username=%s sni=%s "
 		"alpn=%s unique_id=%s crc32c=%s",
-		header->version, header->tls ? "yes" : "no",
+		header->version, header->command_local ? "LOCAL" : "PROXY",
+		header->tls ? "yes" : "no",
 		header->ssl_version == NULL ? "" : header->ssl_version,
 		header->ssl_cipher == NULL ? "" : header->ssl_cipher,
 		header->cert_verified ? "verified" :
@@ -217,20 +326,79 @@ haproxy_tlv_client_add_fields(struct client *client,
 		header->have_crc32c ? "verified" : "none");
 }
 
+static const struct login_settings *
+haproxy_tlv_client_read_settings(struct client *client, const char *local_name,
+	const struct master_service_ssl_settings **ssl_set_r,
+	const struct master_service_ssl_server_settings **ssl_server_set_r)
+{
+	void **other_sets;
+
+	return login_settings_read(client->pool, &client->local_ip,
+				   &client->ip, local_name, ssl_set_r,
+				   ssl_server_set_r, &other_sets);
+}
+
 /* `local_name` blocks apply to the name the client asked HAProxy for, as
    they do for SNI when Dovecot terminates TLS itself */
 static void haproxy_tlv_client_apply_local_name(struct client *client)
 {
+	client->set = haproxy_tlv_client_read_settings(client,
+		client->local_name, &client->ssl_set, &client->ssl_server_set);
+}
+
+/* On an `ssl = yes` listener the TLS SNI is the proxy's (HAProxy's `sni`
+   server option), not the client's. Core's callback would make it the
+   local_name and replace the settings taken from AUTHORITY; this one only
+   lets it pick the certificate shown to the proxy. */
+static int
+haproxy_tlv_client_proxy_sni(const char *name, const char **error_r,
+			     void *context)
+{
+	struct client *client = context;
+	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
 	const struct master_service_ssl_settings *ssl_set;
 	const struct master_service_ssl_server_settings *ssl_server_set;
-	void **other_sets;
+	struct ssl_iostream_settings iostream_set;
+	struct ssl_iostream_context *ssl_ctx;
+	struct ssl_iostream *ssl_iostream;
+	const char *error;
 
-	client->set = login_settings_read(client->pool, &client->local_ip,
-					  &client->ip, client->local_name,
-					  &ssl_set, &ssl_server_set,
-					  &other_sets);
+	(void)haproxy_tlv_client_read_settings(client, name, &ssl_set,
+					       &ssl_server_set);
+	master_service_ssl_server_settings_to_iostream_set(ssl_set,
+		ssl_server_set, pool_datastack_create(), &iostream_set);
+	if (ssl_iostream_server_context_cache_get(&iostream_set, &ssl_ctx,
+						  &error) < 0) {
+		*error_r = t_strdup_printf(
+			"Failed to initialize SSL server context: %s", error);
+		return -1;
+	}
+	ssl_iostream = hclient->hidden_ssl_iostream != NULL ?
+		hclient->hidden_ssl_iostream : client->ssl_iostream;
+	ssl_iostream_change_context(ssl_iostream, ssl_ctx);
+	ssl_iostream_context_unref(&ssl_ctx);
+	return 0;
+}
+
+/* TLS ended at the proxy: `TLS` in log lines, plaintext authentication
+   allowed, and no TLS of this process on top of it (STARTTLS is neither
+   offered nor accepted, in any protocol) */
+static void
+haproxy_tlv_client_apply_proxy_tls(struct client *client,
+				   struct haproxy_tlv_client *hclient)
+{
+	struct master_service_ssl_settings *ssl_set;
+
+	client->tls = TRUE;
+	client->proxied_ssl = TRUE;
+	client->secured = TRUE;
+	client->ssl_secured = TRUE;
+	hclient->tls_from_proxy = TRUE;
+
+	ssl_set = p_new(client->pool, struct master_service_ssl_settings, 1);
+	*ssl_set = *client->ssl_set;
+	ssl_set->ssl = "no";
 	client->ssl_set = ssl_set;
-	client->ssl_server_set = ssl_server_set;
 }
 
 static void
@@ -239,24 +407,29 @@ haproxy_tlv_client_apply(struct client *client,
 {
 	const struct haproxy_tlv_header *header = hclient->header;
 
-	if (header->local) {
-		/* the proxy's health check: it gets its greeting, but its
-		   connect/disconnect is not worth an info line each time */
+	if (header->command_local) {
+		/* the proxy's health check, most likely: it gets its greeting,
+		   but its connect/disconnect is not worth an info line each
+		   time. Should it authenticate, it is logged as any client. */
+		hclient->quiet = TRUE;
+		hclient->quiet_saved_log_level =
+			event_get_min_log_level(client->event);
 		event_set_min_log_level(client->event, LOG_TYPE_WARNING);
-		return;
 	}
+	/* every header's TLVs apply, whatever its command and family */
 	client->local_name = header->authority;
 	if (client->local_name != NULL)
 		haproxy_tlv_client_apply_local_name(client);
+	if (client->ssl_iostream != NULL) {
+		ssl_iostream_set_sni_callback(client->ssl_iostream,
+			haproxy_tlv_client_proxy_sni, client);
+	}
 	client->client_cert_common_name =
 		haproxy_tlv_header_cert_username(header);
-	if (header->tls && !client->tls) {
-		/* TLS ended at the proxy: no STARTTLS, `TLS` in log lines */
-		client->tls = TRUE;
-		client->proxied_ssl = TRUE;
-		hclient->tls_from_proxy = TRUE;
-	}
-	haproxy_tlv_client_add_fields(client, header);
+	if (header->tls && !client->tls)
+		haproxy_tlv_client_apply_proxy_tls(client, hclient);
+	haproxy_tlv_client_add_event_fields(client, header);
+	haproxy_tlv_client_debug(client, header);
 }
 
 static void haproxy_tlv_client_allocated(struct client *client)
@@ -275,6 +448,7 @@ static void haproxy_tlv_client_allocated(struct client *client)
 	hclient->module_ctx.super = *v;
 	hclient->header = header;
 	v->sasl_filter_mech = haproxy_tlv_sasl_filter_mech;
+	v->sasl_check_login = haproxy_tlv_sasl_check_login;
 	v->auth_result = haproxy_tlv_auth_result;
 	if (v->proxy_failed != NULL)
 		v->proxy_failed = haproxy_tlv_proxy_failed;

@@ -192,7 +192,11 @@ static bool
 haproxy_tlv_conn_policy_ok(struct haproxy_tlv_conn *hpconn,
 			   const struct haproxy_tlv_header *header)
 {
-	if (haproxy_tlv_policy.require_tls && !header->local &&
+	/* Every PROXY command stands for a relayed client, whatever its
+	   family. LOCAL ones are let through for the greeting a health
+	   check expects; their authentication is refused instead
+	   (haproxy_tlv_client_auth_allowed()). */
+	if (haproxy_tlv_policy.require_tls && !header->command_local &&
 	    !header->tls) {
 		struct event_passthrough *e =
 			event_create_passthrough(hpconn->event)->
@@ -221,14 +225,15 @@ haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
 		event_create_passthrough(hpconn->event)->
 		set_name("haproxy_tlv_header_received")->
 		add_int("proxy_version", header->version)->
-		add_str("proxy_command", header->local ? "LOCAL" : "PROXY");
+		add_str("proxy_command",
+			header->command_local ? "LOCAL" : "PROXY");
 	if (conn.proxied) {
 		e->add_str("client_ip", net_ip2addr(&conn.remote_ip));
 		e->add_int("client_port", conn.remote_port);
 	}
 	e_debug(e->event(), "PROXY v%u header (%zu bytes) received%s",
-		header->version, hdr->size, header->local ?
-		", using the connection's own addresses" : "");
+		header->version, hdr->size, conn.proxied ? "" :
+		", using the connection's own addresses");
 
 	/* the io and timeout must be gone before login-common takes over
 	   the fd; the header stays in the pool until the client has it */

@@ -24,9 +24,7 @@ haproxy_tlv_header_import(pool_t pool, const struct proxy_header *hdr)
 
 	header = p_new(pool, struct haproxy_tlv_header, 1);
 	header->version = hdr->version;
-	header->local = hdr->command == PROXY_HEADER_CMD_LOCAL ||
-		hdr->family == PROXY_HEADER_FAMILY_UNSPEC ||
-		hdr->family == PROXY_HEADER_FAMILY_UNIX;
+	header->command_local = hdr->command == PROXY_HEADER_CMD_LOCAL;
 	header->tls = proxy_header_is_tls(hdr);
 	header->cert_presented = proxy_header_client_cert_presented(hdr);
 	header->cert_verified = proxy_header_client_cert_verified(hdr);
@@ -64,6 +62,50 @@ haproxy_tlv_header_dup(pool_t pool, const struct haproxy_tlv_header *src)
 	header->ssl_sig_alg = p_strdup(pool, src->ssl_sig_alg);
 	header->ssl_key_alg = p_strdup(pool, src->ssl_key_alg);
 	return header;
+}
+
+static void
+fields_add(struct haproxy_tlv_field *fields, unsigned int *count,
+	   const char *key, const char *value)
+{
+	if (value == NULL)
+		return;
+	i_assert(*count < HAPROXY_TLV_FIELDS_MAX);
+	fields[*count].key = key;
+	fields[*count].value = value;
+	(*count)++;
+}
+
+unsigned int
+haproxy_tlv_header_fields(const struct haproxy_tlv_header *header,
+			  struct haproxy_tlv_field fields_r[HAPROXY_TLV_FIELDS_MAX])
+{
+	unsigned int count = 0;
+
+	fields_add(fields_r, &count, "haproxy_tls", header->tls ? "yes" : "no");
+	if (header->tls) {
+		fields_add(fields_r, &count, "haproxy_tls_version",
+			   header->ssl_version);
+		fields_add(fields_r, &count, "haproxy_tls_cipher",
+			   header->ssl_cipher);
+		fields_add(fields_r, &count, "haproxy_tls_sig_alg",
+			   header->ssl_sig_alg);
+		fields_add(fields_r, &count, "haproxy_tls_key_alg",
+			   header->ssl_key_alg);
+		fields_add(fields_r, &count, "haproxy_cert",
+			   header->cert_verified ? "verified" :
+			   header->cert_presented ? "unverified" : "none");
+		if (header->cert_presented) {
+			fields_add(fields_r, &count, "haproxy_cert_verify",
+				   dec2str(header->ssl_verify));
+		}
+		fields_add(fields_r, &count, "haproxy_cert_cn", header->ssl_cn);
+	}
+	fields_add(fields_r, &count, "haproxy_sni", header->authority);
+	fields_add(fields_r, &count, "haproxy_alpn", header->alpn);
+	fields_add(fields_r, &count, "haproxy_unique_id", header->unique_id);
+	fields_add(fields_r, &count, "haproxy_netns", header->netns);
+	return count;
 }
 
 static void

@@ -10,9 +10,11 @@ struct proxy_header;
 /* What the login process keeps of a PROXY header: NUL-terminated copies,
    so nothing points into the socket buffer the header was read from. */
 struct haproxy_tlv_header {
-	/* LOCAL, v1 UNKNOWN or UNSPEC: the real endpoints apply (they also
-	   do for AF_UNIX, which Dovecot cannot represent as a client) */
-	bool local;
+	/* LOCAL command: a connection the proxy made on its own (a health
+	   check), or, for HAProxy, any client of a unix socket frontend. Its
+	   TLVs still apply: only its addresses are the real endpoints, as
+	   they are for the UNSPEC and UNIX families and v1 UNKNOWN. */
+	bool command_local;
 	bool tls;
 	bool cert_presented;
 	bool cert_verified;
@@ -26,6 +28,15 @@ struct haproxy_tlv_header {
 	const char *ssl_sig_alg, *ssl_key_alg;
 };
 
+/* Every field the plugin gives auth (forward_<name>) and events starts
+   with this; a client may not send fields of its own with it */
+#define HAPROXY_TLV_FIELD_PREFIX "haproxy_"
+#define HAPROXY_TLV_FIELDS_MAX 16
+
+struct haproxy_tlv_field {
+	const char *key, *value;
+};
+
 extern struct event_category event_category_haproxy_tlv;
 /* parent of the plugin's events: category haproxy_tlv */
 extern struct event *haproxy_tlv_event;
@@ -36,6 +47,10 @@ struct haproxy_tlv_header *
 haproxy_tlv_header_import(pool_t pool, const struct proxy_header *hdr);
 struct haproxy_tlv_header *
 haproxy_tlv_header_dup(pool_t pool, const struct haproxy_tlv_header *src);
+/* The header's fields for events and auth, in fields_r; returns how many */
+unsigned int
+haproxy_tlv_header_fields(const struct haproxy_tlv_header *header,
+			  struct haproxy_tlv_field fields_r[HAPROXY_TLV_FIELDS_MAX]);
 /* Set the connection's addresses from the header (PROXY command only) */
 void haproxy_tlv_header_apply(const struct proxy_header *hdr,
 			      struct master_service_connection *conn);

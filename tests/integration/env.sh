@@ -90,6 +90,7 @@ cat > "$dir/passwd" <<PASSWD
 plainuser:{PLAIN}secret::::::
 denieduser:{PLAIN}secret::::::
 certuser:::::::nopassword
+haproxy-backend:::::::nopassword
 PASSWD
 
 cat > "$dir/dovecot.conf" <<CONF
@@ -243,6 +244,33 @@ listen imap-all-tlvs
     bind 127.0.0.1:$(h 10) $tls_bind alpn imap
     unique-id-format %{+X}o\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid
     server dovecot 127.0.0.1:$(d 0) send-proxy-v2-ssl-cn proxy-v2-options authority,crc32c,unique-id,ssl-cipher,cert-sig,cert-key
+# Clients of a unix socket frontend: HAProxy sends a v2 LOCAL header (with
+# the SSL TLV) or v1 UNKNOWN for them. The client reaches the unix socket
+# frontend through a TCP passthrough hop.
+listen imap-unix-hop
+    bind 127.0.0.1:$(h 11)
+    server unix unix@$dir/hap-imap-tls.sock
+listen imap-unix-tls
+    bind unix@$dir/hap-imap-tls.sock $tls_bind
+    server dovecot 127.0.0.1:$(d 0) send-proxy-v2-ssl-cn
+# ... re-encrypted to the ssl = yes listener with backend mTLS
+listen imaps-unix-hop
+    bind 127.0.0.1:$(h 12)
+    server unix unix@$dir/hap-imaps-mtls.sock
+listen imaps-unix-mtls
+    bind unix@$dir/hap-imaps-mtls.sock $tls_bind
+    server dovecot 127.0.0.1:$(d 4) send-proxy-v2-ssl-cn ssl verify required ca-file $c/ca.pem sni str(localhost) crt $c/proxy-combined.pem
+# ... with PROXY v1 (UNKNOWN), no TLS
+listen imap-unix-v1-hop
+    bind 127.0.0.1:$(h 13)
+    server unix unix@$dir/hap-imap-v1.sock
+listen imap-unix-v1
+    bind unix@$dir/hap-imap-v1.sock
+    server dovecot 127.0.0.1:$(d 0) send-proxy
+# re-encrypting with AUTHORITY: HAProxy's own SNI towards Dovecot differs
+listen imaps-reencrypt-authority
+    bind 127.0.0.1:$(h 14) $tls_bind
+    server dovecot 127.0.0.1:$(d 4) send-proxy-v2-ssl-cn proxy-v2-options authority ssl verify required ca-file $c/ca.pem sni str(localhost)
 # health check as the documentation describes it (quoted "* OK")
 listen imap-checked
     bind 127.0.0.1:$(h 9)

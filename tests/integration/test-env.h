@@ -25,6 +25,14 @@ enum test_haproxy_port {
 	HAPROXY_IMAP_V1 = 8,
 	HAPROXY_IMAP_CHECKED = 9,
 	HAPROXY_IMAP_ALL_TLVS = 10,
+	/* through a unix socket frontend: v2 LOCAL with the SSL TLV */
+	HAPROXY_IMAP_UNIX_TLS = 11,
+	/* ... re-encrypted to the ssl = yes listener with backend mTLS */
+	HAPROXY_IMAPS_UNIX_MTLS = 12,
+	/* ... v1 UNKNOWN, no TLS */
+	HAPROXY_IMAP_UNIX_V1 = 13,
+	/* re-encrypting, AUTHORITY sent, HAProxy's SNI is localhost */
+	HAPROXY_IMAPS_REENCRYPT_AUTHORITY = 14,
 };
 
 /* The real client's address: distinct from HAProxy's 127.0.0.1 */

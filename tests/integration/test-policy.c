@@ -74,6 +74,79 @@ static void test_no_tls_refused(void)
 		   "yes: connection closed", NULL, NULL);
 }
 
+/* v1 UNKNOWN, as HAProxy sends it for a client of a unix socket frontend,
+   stands for a client: without TLS it is refused like TCP4 */
+static void test_v1_unknown_refused(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client *client =
+		test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
+				    test_haproxy_port(HAPROXY_IMAP_UNIX_V1),
+				    NULL);
+
+	g_assert_nonnull(client);
+	g_assert_true(test_client_wait_closed(client));
+	test_client_free(client);
+	assert_log(mark, "Warning: haproxy-tlv: rip=" TEST_PROXY_IP ": PROXY "
+		   "header does not report TLS and haproxy_tlv_require_tls = "
+		   "yes: connection closed", NULL, NULL);
+}
+
+static struct test_client *send_header(const unsigned char *header,
+				       gsize size)
+{
+	struct test_client *client =
+		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
+				    test_dovecot_port(DOVECOT_IMAP), NULL);
+
+	g_assert_nonnull(client);
+	test_client_send_raw(client, header, size);
+	return client;
+}
+
+/* PROXY with family UNIX (addresses Dovecot cannot use) is a client too */
+static void test_unix_family_refused(void)
+{
+	unsigned char header[16 + 216] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
+		0x54, 0x0a, 0x21, 0x31, 0x00, 216,
+	};
+	gsize mark = test_log_mark();
+	struct test_client *client;
+
+	memcpy(header + 16, "/run/haproxy/imap.sock", 22);
+	client = send_header(header, sizeof(header));
+	g_assert_true(test_client_wait_closed(client));
+	test_client_free(client);
+	assert_log(mark, "Warning: haproxy-tlv: rip=" TEST_PROXY_IP ": PROXY "
+		   "header does not report TLS and haproxy_tlv_require_tls = "
+		   "yes: connection closed", NULL, NULL);
+}
+
+/* LOCAL without TLS: the greeting a health check expects, but no login */
+static void test_local_without_tls(void)
+{
+	static const unsigned char header[] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
+		0x54, 0x0a, 0x20, 0x00, 0x00, 0x00,
+	};
+	gsize mark = test_log_mark();
+	struct test_client *client = send_header(header, sizeof(header));
+	char *line = read_greeting(client, PROTO_IMAP);
+
+	g_assert_nonnull(line);
+	g_free(line);
+	test_client_send(client, "a LOGIN plainuser secret");
+	line = test_client_read_until(client, "a ");
+	g_assert_nonnull(line);
+	g_assert_true(g_str_has_prefix(line, "a NO"));
+	g_free(line);
+	test_client_free(client);
+	assert_log(mark, "imap-login: Info: haproxy-tlv: Authentication "
+		   "refused: the PROXY header does not report TLS "
+		   "(haproxy_tlv_require_tls = yes)", NULL, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -84,6 +157,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/policy/unverified-cert", test_unverified_cert);
 	g_test_add_func("/policy/pop3-without-cert", test_pop3_without_cert);
 	g_test_add_func("/policy/no-tls-refused", test_no_tls_refused);
+	g_test_add_func("/policy/v1-unknown-refused", test_v1_unknown_refused);
+	g_test_add_func("/policy/unix-family-refused",
+			test_unix_family_refused);
+	/* last: its failed attempt comes from HAProxy's own address */
+	g_test_add_func("/policy/local-without-tls", test_local_without_tls);
 
 	test_env_start_with(policy_conf);
 	ret = g_test_run();

@@ -1,0 +1,260 @@
+/* Identity and TLS state as an attacker would probe them: clients HAProxy
+   relays with a LOCAL header (unix socket frontends), the proxy's own
+   certificate on a re-encrypting listener, forward fields a client sends
+   itself, STARTTLS on top of HAProxy's TLS, AUTHORITY against HAProxy's
+   own SNI, and the log line of a client that leaves during SASL. Each test
+   fails when the guard it names is removed. */
+
+#include <string.h>
+
+#include "test-protocol.h"
+
+/* Dovecot 2.3 requires a CRL for every client certificate by default;
+   without one the proxy's certificate would never be valid to Dovecot,
+   and a login as the proxy could not be seen even if the guard failed */
+static const char identity_conf[] =
+	"ssl_require_crl = no\n"
+	"login_trusted_networks = 127.0.0.4\n"
+	"local_name mail.example.test {\n"
+	"  login_log_format_elements = user=<%u> method=%m rip=%r lip=%l "
+	"mpid=%e %c local_name=%{local_name} session=<%{session}>\n"
+	"}\n"
+	/* users listed in deny-<TLS version> may not log in over it */
+	"passdb {\n"
+	"  driver = passwd-file\n"
+	"  args = %DIR%/deny-%{passdb:forward_haproxy_tls_version}\n"
+	"  deny = yes\n"
+	"}\n"
+	/* users listed in deny-name-<local_name> may not log in there */
+	"passdb {\n"
+	"  driver = passwd-file\n"
+	"  args = %DIR%/deny-name-%{local_name}\n"
+	"  deny = yes\n"
+	"}\n";
+
+#define PROXY_CERT_USER "haproxy-backend"
+
+static void write_env_file(const char *name, const char *contents)
+{
+	char *path = g_build_filename(test_env_dir(), name, NULL);
+	GError *error = NULL;
+
+	if (!g_file_set_contents(path, contents, -1, &error))
+		g_error("%s: %s", path, error->message);
+	g_free(path);
+}
+
+/* Waits for the line that ends the connection from ip, so that what the
+   test then asserts absent had every chance to be logged */
+static char *wait_disconnected(gsize mark, const char *service,
+			       const char *ip)
+{
+	char *rip = g_strdup_printf("rip=%s,", ip);
+	char *line = test_log_wait(mark, service, "Disconnected", rip, NULL);
+
+	if (line == NULL)
+		g_error("no Disconnected line for %s", rip);
+	g_free(rip);
+	return line;
+}
+
+static void assert_not_logged(gsize mark, const char *needle)
+{
+	char *since = test_log_since(mark);
+
+	if (strstr(since, needle) != NULL)
+		g_error("unexpected '%s' in the log:\n%s", needle, since);
+	g_free(since);
+}
+
+/* HAProxy terminated TLS for a client of its unix socket frontend and sent
+   LOCAL with the SSL TLV: TLS for Dovecot, and a login is logged */
+static void test_local_tls_plain_login(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client *client = connect_haproxy(HAPROXY_IMAP_UNIX_TLS,
+						     NULL);
+	char *line = read_greeting(client, PROTO_IMAP);
+
+	g_assert_nonnull(line);
+	if (strstr(line, "STARTTLS") != NULL)
+		g_error("STARTTLS offered after HAProxy's TLS: %s", line);
+	g_free(line);
+	assert_imap_login(client, "plainuser", "secret");
+	test_client_free(client);
+	assert_log(mark, "imap-login: Info: Login: user=<plainuser>, "
+		   "method=PLAIN, rip=" TEST_PROXY_IP ",", ", TLS,", NULL);
+}
+
+static void test_local_tls_external_verified(void)
+{
+	gsize mark = test_log_mark();
+	char *reply = external_through(HAPROXY_IMAP_UNIX_TLS, PROTO_IMAP,
+				       "client");
+
+	if (!auth_succeeded(reply, PROTO_IMAP))
+		g_error("EXTERNAL failed: %s", reply == NULL ? "(closed)" : reply);
+	g_free(reply);
+	assert_log(mark, "Login: user=<certuser>, method=EXTERNAL", NULL, NULL);
+}
+
+/* The LOCAL header's SSL TLV has no certificate; the TLS stream Dovecot
+   has is HAProxy's, with HAProxy's own client certificate */
+static void test_local_mtls_external_no_cert(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client *client =
+		connect_haproxy(HAPROXY_IMAPS_UNIX_MTLS, NULL);
+	char *reply;
+
+	g_free(read_greeting(client, PROTO_IMAP));
+	reply = auth_external(client, PROTO_IMAP);
+	g_assert_nonnull(reply);
+	if (auth_succeeded(reply, PROTO_IMAP))
+		g_error("EXTERNAL without a client certificate: %s", reply);
+	g_free(reply);
+	test_client_send(client, "b LOGOUT");
+	g_free(test_client_read_until(client, "b "));
+	test_client_free(client);
+	g_free(wait_disconnected(mark, "imap-login", TEST_PROXY_IP));
+	assert_not_logged(mark, "user=<" PROXY_CERT_USER ">");
+}
+
+static void test_local_mtls_external_verified(void)
+{
+	gsize mark = test_log_mark();
+	char *reply = external_through(HAPROXY_IMAPS_UNIX_MTLS, PROTO_IMAP,
+				       "client");
+
+	if (!auth_succeeded(reply, PROTO_IMAP))
+		g_error("EXTERNAL failed: %s", reply == NULL ? "(closed)" : reply);
+	g_free(reply);
+	assert_log(mark, "Login: user=<certuser>, method=EXTERNAL", ", TLS,",
+		   NULL);
+	assert_not_logged(mark, "user=<" PROXY_CERT_USER ">");
+}
+
+/* local_name blocks and auth follow the name the client asked HAProxy
+   for, not the SNI HAProxy itself sends to the ssl = yes listener */
+static void test_authority_survives_proxy_sni(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client_tls *tls = client_tls("client");
+	struct test_client *client;
+	char *reply;
+
+	tls->server_name = "mail.example.test";
+	client = test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
+		test_haproxy_port(HAPROXY_IMAPS_REENCRYPT_AUTHORITY), tls);
+	g_assert_nonnull(client);
+	g_free(read_greeting(client, PROTO_IMAP));
+	reply = auth_external(client, PROTO_IMAP);
+	if (!auth_succeeded(reply, PROTO_IMAP))
+		g_error("EXTERNAL failed: %s", reply == NULL ? "(closed)" : reply);
+	g_free(reply);
+	test_client_free(client);
+	assert_log(mark, "Login: user=<certuser>, method=EXTERNAL",
+		   "local_name=mail.example.test", NULL);
+}
+
+/* A client in login_trusted_networks may send forward fields, but none
+   named like the plugin's: the deny passdb on forward_haproxy_tls_version
+   still sees the TLS version HAProxy reported */
+static void test_client_cannot_override_fields(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client *client =
+		connect_haproxy_from("127.0.0.4", HAPROXY_IMAP_TLS, NULL);
+	char *line;
+
+	g_free(read_greeting(client, PROTO_IMAP));
+	test_client_send(client, "i ID (\"x-forward-haproxy_tls_version\" \"\" "
+			 "\"X-FORWARD-HAPROXY_TLS_VERSION\" \"\")");
+	g_free(test_client_read_until(client, "i "));
+	test_client_send(client, "a LOGIN denieduser secret");
+	line = test_client_read_until(client, "a ");
+	g_assert_nonnull(line);
+	if (!g_str_has_prefix(line, "a NO"))
+		g_error("client-sent field overrode the plugin's: %s", line);
+	g_free(line);
+	test_client_free(client);
+	assert_log(mark, "imap-login: Warning: haproxy-tlv: Ignored forward "
+		   "fields named haproxy_* sent by the client", NULL, NULL);
+	assert_log(mark, "(user disabled): user=<denieduser>", NULL, NULL);
+}
+
+/* submission-login must refuse STARTTLS as the other protocols do: a TLS
+   session nested in HAProxy's would put the login process in the data
+   path */
+static void test_submission_starttls_refused(void)
+{
+	struct test_client *client =
+		connect_haproxy(HAPROXY_SUBMISSION_TLS, NULL);
+	char *line;
+
+	g_free(read_greeting(client, PROTO_SUBMISSION));
+	test_client_send(client, "EHLO client.example.test");
+	line = test_client_read_until(client, "250 ");
+	g_assert_nonnull(line);
+	g_free(line);
+	test_client_send(client, "STARTTLS");
+	line = test_client_read_line(client);
+	g_assert_nonnull(line);
+	if (!g_str_has_prefix(line, "502 "))
+		g_error("STARTTLS after HAProxy's TLS: %s", line);
+	g_free(line);
+	test_client_free(client);
+}
+
+/* A client that leaves in the middle of SASL is logged with TLS */
+static void test_disconnect_during_sasl(void)
+{
+	gsize mark = test_log_mark();
+	const char *ip = failing_client_ip();
+	struct test_client *client =
+		connect_haproxy_from(ip, HAPROXY_IMAP_TLS, NULL);
+	char *line;
+
+	g_free(read_greeting(client, PROTO_IMAP));
+	test_client_send(client, "a AUTHENTICATE PLAIN");
+	line = test_client_read_until(client, "+");
+	g_assert_nonnull(line);
+	g_free(line);
+	test_client_free(client);
+	line = wait_disconnected(mark, "imap-login", ip);
+	if (strstr(line, ", TLS,") == NULL)
+		g_error("HAProxy's TLS not in the disconnect line: %s", line);
+	g_free(line);
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/local/tls/plain-login", test_local_tls_plain_login);
+	g_test_add_func("/local/tls/external-verified",
+			test_local_tls_external_verified);
+	g_test_add_func("/local/mtls/external-verified",
+			test_local_mtls_external_verified);
+	g_test_add_func("/authority/survives-proxy-sni",
+			test_authority_survives_proxy_sni);
+	g_test_add_func("/fields/client-cannot-override",
+			test_client_cannot_override_fields);
+	g_test_add_func("/submission/starttls-refused",
+			test_submission_starttls_refused);
+	g_test_add_func("/log/disconnect-during-sasl",
+			test_disconnect_during_sasl);
+	/* last: its failed attempt comes from HAProxy's own address */
+	g_test_add_func("/local/mtls/external-no-cert",
+			test_local_mtls_external_no_cert);
+
+	test_env_start_with(identity_conf);
+	write_env_file("deny-name-", "");
+	write_env_file("deny-name-mail.example.test", "");
+	/* were HAProxy's SNI the local_name, certuser could not log in */
+	write_env_file("deny-name-localhost", "certuser\n");
+	ret = g_test_run();
+	test_env_stop();
+	return ret;
+}
