@@ -149,20 +149,14 @@ static bool haproxy_tlv_is_plugin_field(const char *escaped_field)
 			   strlen(HAPROXY_TLV_FIELD_PREFIX)) == 0;
 }
 
-/* A client in login_trusted_networks may send forward fields of its own
-   (IMAP ID x-forward-*, XCLIENT FORWARD), and auth keeps the last value of
-   a field: none may stand in for a field the plugin derives from the
-   header, which passdb and userdb rules trust. Called right before
-   sasl_server_auth_begin() sends the fields. */
-static void
-haproxy_tlv_client_claim_forward_fields(struct client *client,
-					struct haproxy_tlv_client *hclient)
+/* Returns how many fields were dropped */
+static unsigned int haproxy_tlv_client_drop_plugin_fields(struct client *client)
 {
 	const char *const *fields;
 	unsigned int dropped = 0;
 
 	if (client->forward_fields == NULL)
-		return;
+		return 0;
 	fields = t_strsplit(t_strdup(str_c(client->forward_fields)), "\t");
 	str_truncate(client->forward_fields, 0);
 	for (; *fields != NULL; fields++) {
@@ -176,6 +170,21 @@ haproxy_tlv_client_claim_forward_fields(struct client *client,
 	}
 	if (str_len(client->forward_fields) == 0)
 		client->forward_fields = NULL;
+	return dropped;
+}
+
+/* A client in login_trusted_networks may send forward fields of its own
+   (IMAP ID x-forward-*, XCLIENT FORWARD), and auth keeps the last value of
+   a field: none may stand in for a field the plugin derives from the
+   header, which passdb and userdb rules trust. Called right before
+   sasl_server_auth_begin() sends the fields. */
+static void
+haproxy_tlv_client_claim_forward_fields(struct client *client,
+					struct haproxy_tlv_client *hclient)
+{
+	unsigned int dropped;
+
+	dropped = haproxy_tlv_client_drop_plugin_fields(client);
 	if (dropped > hclient->forward_field_count) {
 		struct event_passthrough *e =
 			event_create_passthrough(client->event)->

@@ -96,7 +96,7 @@ static void test_debug_line(void)
 	g_free(read_greeting(client, PROTO_IMAP));
 	test_client_free(client);
 	char *line = test_log_wait(mark, "imap-login: Debug: haproxy-tlv: "
-				   "PROXY v2: tls=yes version=TLSv1.3 "
+				   "PROXY v2 PROXY: tls=yes version=TLSv1.3 "
 				   "cipher=TLS_AES_256_GCM_SHA384 cert=verified "
 				   "verify=0 cn=certuser cert_username=certuser "
 				   "sni=mail.example.test", "unique_id=7F000002:",
