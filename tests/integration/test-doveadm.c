@@ -182,7 +182,9 @@ struct test_case {
 	const char *expect;
 };
 
-static char *replace_ports(const char *args)
+/* {imap} etc. become the test Dovecot's listener ports, {xN} a string of
+   N 'x' */
+static char *expand_args(const char *args)
 {
 	static const struct {
 		const char *name;
@@ -193,6 +195,7 @@ static char *replace_ports(const char *args)
 		{ "{sieve}", DOVECOT_SIEVE }, { "{imaps}", DOVECOT_IMAPS },
 	};
 	GString *str = g_string_new(args);
+	const char *p;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(ports); i++) {
 		char *port = g_strdup_printf("%u",
@@ -200,13 +203,24 @@ static char *replace_ports(const char *args)
 		g_string_replace(str, ports[i].name, port, 0);
 		g_free(port);
 	}
+	while ((p = strstr(str->str, "{x")) != NULL) {
+		gsize pos = p - str->str;
+		char *end;
+		guint64 n = g_ascii_strtoull(p + 2, &end, 10);
+
+		g_assert_true(*end == '}');
+		char *xs = g_strnfill(n, 'x');
+		g_string_erase(str, pos, end + 1 - p);
+		g_string_insert(str, pos, xs);
+		g_free(xs);
+	}
 	return g_string_free(str, FALSE);
 }
 
 static void test_live(gconstpointer data)
 {
 	const struct test_case *c = data;
-	char *args = replace_ports(c->args);
+	char *args = expand_args(c->args);
 	char *cmd = g_strconcat("haproxy test ", args, NULL);
 	char *out, *err;
 	int ret = test_env_doveadm(cmd, NULL, &out, &err);
@@ -247,7 +261,62 @@ static const struct test_case live_cases[] = {
 	{ "-s [2001:db8::1]:5000 -d [2001:db8::2]:143 -e -c certuser -C "
 	  "127.0.0.1:{imap}", 0, "authenticate EXTERNAL OK" },
 	{ "127.0.0.1:1", 69, "connect FAILED 127.0.0.1:1: Connection refused" },
+	/* the largest verify result is sent as it is: not verified */
+	{ "-s 192.0.2.104:1000 -e -c certuser -C -V 4294967295 "
+	  "127.0.0.1:{imap}", 69, "authenticate EXTERNAL FAILED a NO" },
+	/* 16+12 address bytes, SSL TLV 3+5, VERSION 3+7, CN 3+1999: the
+	   largest header the decoder accepts */
+	{ "-c {x1999} -C 127.0.0.1:{imap}", 0, "v2 PROXY, 2048 bytes" },
 };
+
+/* Options out of range: a usage error before anything is sent (the
+   target is a real listener, so a header sent anyway shows up as steps
+   on stdout and a different exit code) */
+struct usage_case {
+	const char *args;
+	const char *error;
+};
+
+static const struct usage_case usage_cases[] = {
+	/* would be sent as verify 0, i.e. verified */
+	{ "-s 192.0.2.105:1000 -e -c certuser -C -V 4294967296 "
+	  "127.0.0.1:{imap}", "Invalid -V '4294967296'" },
+	{ "-s 192.0.2.106:1000 -e -c certuser -C -V -1 127.0.0.1:{imap}",
+	  "Invalid -V '-1'" },
+	{ "-s 192.0.2.107:1000 -e -c certuser -C -V 18x 127.0.0.1:{imap}",
+	  "Invalid -V '18x'" },
+	/* 16-bit TLV lengths would wrap */
+	{ "-c {x65536} -C 127.0.0.1:{imap}", "-c is 65536 bytes" },
+	{ "-a {x65536} 127.0.0.1:{imap}", "-a is 65536 bytes" },
+	{ "-u {x65536} 127.0.0.1:{imap}", "-u is 65536 bytes" },
+	/* more than the decoder's cap, one byte over */
+	{ "-c {x2000} -C 127.0.0.1:{imap}", "2049 bytes" },
+	{ "-k -a {x1100} -u {x1000} 127.0.0.1:{imap}", "2141 bytes" },
+	{ "-s 192.0.2.1:65536 127.0.0.1:{imap}",
+	  "Invalid source '192.0.2.1:65536'" },
+	{ "-d 192.0.2.2:4294967439 127.0.0.1:{imap}",
+	  "Invalid destination '192.0.2.2:4294967439'" },
+	{ "127.0.0.1:65679", "Invalid HOST:PORT '127.0.0.1:65679'" },
+};
+
+static void test_usage_error(gconstpointer data)
+{
+	const struct usage_case *c = data;
+	char *args = expand_args(c->args);
+	char *cmd = g_strconcat("haproxy test ", args, NULL);
+	char *out, *err;
+	int ret = test_env_doveadm(cmd, NULL, &out, &err);
+
+	if (ret != 64 || strstr(err, c->error) == NULL || out[0] != '\0') {
+		g_error("doveadm haproxy test %.200s: exit %d, expected 64 "
+			"with '%s':\n%.2000s%.2000s", c->args, ret, c->error,
+			out, err);
+	}
+	g_free(out);
+	g_free(err);
+	g_free(cmd);
+	g_free(args);
+}
 
 int main(int argc, char **argv)
 {
@@ -268,6 +337,11 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < G_N_ELEMENTS(live_cases); i++) {
 		char *path = g_strdup_printf("/doveadm/test/%zu", i);
 		g_test_add_data_func(path, &live_cases[i], test_live);
+		g_free(path);
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(usage_cases); i++) {
+		char *path = g_strdup_printf("/doveadm/test-usage/%zu", i);
+		g_test_add_data_func(path, &usage_cases[i], test_usage_error);
 		g_free(path);
 	}
 
