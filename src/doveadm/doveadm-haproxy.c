@@ -19,10 +19,14 @@
 #include "doveadm-haproxy.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <sysexits.h>
+#include <unistd.h>
 
+/* Room for the largest header as hex with separators (tshark's "0d:0a:"
+   or xxd's line breaks); binary input beyond a header is only reported */
 #define DOVEADM_HAPROXY_INPUT_MAX (PROXY_HEADER_MAX_SIZE * 4)
 
 extern const char *doveadm_haproxy_plugin_version;
@@ -31,27 +35,59 @@ void doveadm_haproxy_plugin_deinit(void);
 
 const char *doveadm_haproxy_plugin_version = DOVECOT_ABI_VERSION;
 
-static buffer_t *read_input(struct istream *input, const char **error_r)
+/* open() and read(), never pread(): the input may be a pipe, a FIFO or a
+   terminal as well as a file */
+static struct istream *open_input(const char *path, const char **error_r)
 {
+	struct istream *input;
+	int fd;
+
+	if (path == NULL || strcmp(path, "-") == 0) {
+		input = i_stream_create_fd(STDIN_FILENO, IO_BLOCK_SIZE);
+		i_stream_set_name(input, "<stdin>");
+		return input;
+	}
+	fd = open(path, O_RDONLY);
+	if (fd == -1) {
+		*error_r = t_strdup_printf("open(%s) failed: %m", path);
+		return NULL;
+	}
+	input = i_stream_create_fd_autoclose(&fd, IO_BLOCK_SIZE);
+	i_stream_set_name(input, path);
+	return input;
+}
+
+/* Returns 0, or the exit code for the error in *error_r: EX_DATAERR only
+   for input that cannot be a header, so that scripts can tell an invalid
+   header from a missing or unreadable file */
+static int read_input(const char *path, buffer_t **buf_r, const char **error_r)
+{
+	struct istream *input;
 	buffer_t *buf = t_buffer_create(1024);
 	const unsigned char *data;
 	size_t size;
+	int ret = 0;
 
+	if ((input = open_input(path, error_r)) == NULL)
+		return EX_NOINPUT;
 	while (i_stream_read_more(input, &data, &size) > 0) {
 		buffer_append(buf, data, size);
 		i_stream_skip(input, size);
 		if (buf->used > DOVEADM_HAPROXY_INPUT_MAX) {
 			*error_r = "Input is too large for a PROXY header";
-			return NULL;
+			ret = EX_DATAERR;
+			break;
 		}
 	}
-	if (input->stream_errno != 0) {
+	if (ret == 0 && input->stream_errno != 0) {
 		*error_r = t_strdup_printf("read(%s) failed: %s",
 					   i_stream_get_name(input),
 					   i_stream_get_error(input));
-		return NULL;
+		ret = EX_IOERR;
 	}
-	return buf;
+	i_stream_unref(&input);
+	*buf_r = buf;
+	return ret;
 }
 
 static buffer_t *hex_to_bytes(const buffer_t *hex, const char **error_r)
@@ -181,25 +217,21 @@ static void print_decoded(const struct proxy_header *hdr)
 
 static void cmd_haproxy_decode(struct doveadm_cmd_context *cctx)
 {
-	struct istream *input;
-	const char *path, *error = NULL, *reason;
+	const char *path = NULL, *error = NULL, *reason;
 	bool hex = FALSE;
 	buffer_t *buf;
 	struct proxy_header hdr;
 	size_t need;
+	int ret;
 
 	(void)doveadm_cmd_param_bool(cctx, "hex", &hex);
-	if (doveadm_cmd_param_str(cctx, "file", &path))
-		input = i_stream_create_file(path, IO_BLOCK_SIZE);
-	else
-		input = i_stream_create_fd(STDIN_FILENO, IO_BLOCK_SIZE);
-	buf = read_input(input, &error);
-	i_stream_unref(&input);
-	if (buf != NULL && hex)
-		buf = hex_to_bytes(buf, &error);
-	if (buf == NULL) {
+	(void)doveadm_cmd_param_str(cctx, "file", &path);
+	ret = read_input(path, &buf, &error);
+	if (ret == 0 && hex && (buf = hex_to_bytes(buf, &error)) == NULL)
+		ret = EX_DATAERR;
+	if (ret != 0) {
 		i_error("%s", error);
-		doveadm_exit_code = EX_DATAERR;
+		doveadm_exit_code = ret;
 		return;
 	}
 

@@ -1,9 +1,17 @@
 /* The real doveadm binary with `doveadm haproxy` from the build tree,
    against the test Dovecot's configuration. */
 
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "test-protocol.h"
+
+/* test_env_doveadm() can only redirect stdin from a file; the pipe test
+   runs env.sh itself, which sits beside the fixtures' directory */
+#define TEST_ENV_SH_PATH FIXTURE_DIR "/../integration/env.sh"
 
 struct decode_case {
 	const char *fixture;
@@ -137,6 +145,108 @@ static void test_decode_invalid(void)
 	g_free(out);
 	g_free(err);
 	g_free(path);
+}
+
+static void assert_decoded_verified(int ret, char *out, char *err)
+{
+	if (ret != 0)
+		g_error("exit %d:\n%s%s", ret, out, err);
+	for (const char *const *f = v2_ssl_cn_verified; *f != NULL; f++)
+		assert_contains(out, *f);
+	g_free(out);
+	g_free(err);
+}
+
+/* The writer opens the FIFO in a child: opening either end blocks until
+   the other one is opened, which is what a FIFO reader must cope with. */
+static pid_t fifo_writer_start(const char *fifo, const char *data,
+			       gsize size)
+{
+	pid_t pid = fork();
+
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		int fd = open(fifo, O_WRONLY);
+
+		while (fd != -1 && size > 0) {
+			ssize_t ret = write(fd, data, size);
+
+			if (ret <= 0)
+				_exit(1);
+			data += ret;
+			size -= ret;
+		}
+		_exit(fd == -1 ? 1 : 0);
+	}
+	return pid;
+}
+
+static void fifo_writer_finish(const char *fifo, pid_t pid)
+{
+	/* a reader that never opened the FIFO left the writer blocked in
+	   open(): opening the read end releases it; the header fits in the
+	   pipe buffer, so its write cannot block either */
+	int fd = open(fifo, O_RDONLY | O_NONBLOCK);
+	int status;
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+	close(fd);
+}
+
+static void test_decode_fifo(void)
+{
+	char *fifo = g_strdup_printf("%s/header.fifo", test_env_dir());
+	char *bin = g_strdup_printf("%s/v2-ssl-cn-verified.bin", FIXTURE_DIR);
+	char *args = g_strdup_printf("-f json haproxy decode %s", fifo);
+	char *contents, *out, *err;
+	gsize size;
+	int ret;
+
+	g_assert_true(g_file_get_contents(bin, &contents, &size, NULL));
+	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+	pid_t pid = fifo_writer_start(fifo, contents, size);
+	ret = test_env_doveadm(args, NULL, &out, &err);
+	fifo_writer_finish(fifo, pid);
+	assert_decoded_verified(ret, out, err);
+	g_assert_cmpint(unlink(fifo), ==, 0);
+	g_free(contents);
+	g_free(args);
+	g_free(bin);
+	g_free(fifo);
+}
+
+static void test_decode_pipe(gconstpointer data)
+{
+	const char *file_arg = data;
+	char *bin = g_strdup_printf("%s/v2-ssl-cn-verified.bin", FIXTURE_DIR);
+	char *cmd = g_strdup_printf("cat '%s' | /bin/sh '%s' doveadm '%s' "
+				    "-f json haproxy decode %s", bin,
+				    TEST_ENV_SH_PATH, test_env_dir(), file_arg);
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	char *out, *err;
+	int status;
+
+	g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL,
+				   NULL, &out, &err, &status, NULL));
+	assert_decoded_verified(WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+				out, err);
+	g_free(cmd);
+	g_free(bin);
+}
+
+static void test_decode_missing_file(void)
+{
+	char *out, *err;
+
+	/* EX_NOINPUT: not 65, which says the header is invalid */
+	g_assert_cmpint(test_env_doveadm("haproxy decode /nonexistent/header",
+					 NULL, &out, &err), ==, 66);
+	assert_contains(err, "/nonexistent/header");
+	assert_contains(err, "No such file or directory");
+	g_assert_cmpstr(out, ==, "");
+	g_free(out);
+	g_free(err);
 }
 
 static void test_check(void)
@@ -332,6 +442,13 @@ int main(int argc, char **argv)
 	}
 	g_test_add_func("/doveadm/decode-hex-stdin", test_decode_hex_stdin);
 	g_test_add_func("/doveadm/decode-invalid", test_decode_invalid);
+	g_test_add_func("/doveadm/decode-fifo", test_decode_fifo);
+	g_test_add_data_func("/doveadm/decode-pipe/dev-stdin", "/dev/stdin",
+			     test_decode_pipe);
+	g_test_add_data_func("/doveadm/decode-pipe/dash", "-",
+			     test_decode_pipe);
+	g_test_add_func("/doveadm/decode-missing-file",
+			test_decode_missing_file);
 	g_test_add_func("/doveadm/check", test_check);
 	g_test_add_func("/doveadm/usage", test_usage);
 	for (size_t i = 0; i < G_N_ELEMENTS(live_cases); i++) {
