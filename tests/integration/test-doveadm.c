@@ -274,6 +274,60 @@ static void test_check(void)
 	g_free(err);
 }
 
+/* doveadm -c PATH haproxy check: doveconf must read the same PATH,
+   whatever characters it contains */
+static void test_check_config_path(gconstpointer data)
+{
+	const char *dir_name = data;
+	char *dir = g_build_filename(test_env_dir(), dir_name, NULL);
+	char *conf = g_build_filename(dir, "dovecot.conf", NULL);
+	char *contents = g_strdup_printf("!include %s/dovecot.conf\n"
+		"login_trusted_networks = 127.0.0.0/8\n", test_env_dir());
+	char *quoted = g_shell_quote(conf);
+	char *args = g_strdup_printf("-c %s haproxy check " TEST_PROXY_IP,
+				     quoted);
+	char *out, *err;
+	int ret;
+
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+	g_assert_true(g_file_set_contents(conf, contents, -1, NULL));
+	ret = test_env_doveadm(args, NULL, &out, &err);
+	if (ret != 0)
+		g_error("doveadm %s: exit %d:\n%s%s", args, ret, out, err);
+	assert_contains(out, "haproxy_trusted=yes");
+	/* only this file sets it: the answer must come from it */
+	assert_contains(out, "login_trusted=yes");
+	g_free(out);
+	g_free(err);
+	g_free(args);
+	g_free(quoted);
+	g_free(contents);
+	g_free(conf);
+	g_free(dir);
+}
+
+static void test_check_doveconf_fails(void)
+{
+	/* doveadm reads its own settings from the config socket, which
+	   doveconf cannot parse */
+	char *socket = g_strdup_printf("%s/run/config", test_env_dir());
+	char *args = g_strdup_printf("-c %s haproxy check " TEST_PROXY_IP,
+				     socket);
+	char *out, *err;
+	int ret = test_env_doveadm(args, NULL, &out, &err);
+
+	if (ret != 78)
+		g_error("doveadm %s: exit %d, expected 78:\n%s%s", args, ret,
+			out, err);
+	assert_contains(err, "doveconf");
+	assert_contains(err, socket);
+	g_assert_cmpstr(out, ==, "");
+	g_free(out);
+	g_free(err);
+	g_free(args);
+	g_free(socket);
+}
+
 static void test_usage(void)
 {
 	char *out, *err;
@@ -450,6 +504,13 @@ int main(int argc, char **argv)
 	g_test_add_func("/doveadm/decode-missing-file",
 			test_decode_missing_file);
 	g_test_add_func("/doveadm/check", test_check);
+	g_test_add_data_func("/doveadm/check-config-path/space",
+			     "conf dir", test_check_config_path);
+	/* each would be interpreted by a shell */
+	g_test_add_data_func("/doveadm/check-config-path/metacharacters",
+			     "it's;$HOME`true`*", test_check_config_path);
+	g_test_add_func("/doveadm/check-doveconf-fails",
+			test_check_doveconf_fails);
 	g_test_add_func("/doveadm/usage", test_usage);
 	for (size_t i = 0; i < G_N_ELEMENTS(live_cases); i++) {
 		char *path = g_strdup_printf("/doveadm/test/%zu", i);
