@@ -9,6 +9,7 @@
 #include "net.h"
 #include "str.h"
 #include "strescape.h"
+#include "strnum.h"
 #include "doveadm.h"
 #include "doveadm-cmd.h"
 #include "doveadm-print.h"
@@ -34,7 +35,7 @@ enum haproxy_test_protocol {
 
 struct haproxy_test_options {
 	bool v1, local, tls, cert_conn, cert_sess, crc32c, ssl, external;
-	int64_t verify;
+	uint32_t verify;
 	const char *cn, *authority, *unique_id;
 	struct ip_addr src_ip, dst_ip;
 	in_port_t src_port, dst_port;
@@ -64,6 +65,8 @@ static void put_tlv(buffer_t *buf, uint8_t type, const void *value,
 {
 	uint8_t hdr[3] = { type, (uint8_t)(size >> 8), (uint8_t)size };
 
+	/* parse_options() keeps every value far below this */
+	i_assert(size <= UINT16_MAX);
 	buffer_append(buf, hdr, sizeof(hdr));
 	buffer_append(buf, value, size);
 }
@@ -102,7 +105,7 @@ static void put_ssl_tlv(buffer_t *buf, const struct haproxy_test_options *opts)
 {
 	buffer_t *ssl = t_buffer_create(128);
 	uint8_t client = PROXY_HEADER_CLIENT_SSL;
-	uint32_t verify = (uint32_t)opts->verify;
+	uint32_t verify = opts->verify;
 	uint8_t v[4] = {
 		(uint8_t)(verify >> 24), (uint8_t)(verify >> 16),
 		(uint8_t)(verify >> 8), (uint8_t)verify
@@ -158,6 +161,7 @@ static buffer_t *build_v2(const struct haproxy_test_options *opts)
 		put_ssl_tlv(buf, opts);
 
 	uint8_t *p = buffer_get_modifiable_data(buf, NULL);
+	i_assert(buf->used - 16 <= UINT16_MAX);
 	p[14] = (uint8_t)((buf->used - 16) >> 8);
 	p[15] = (uint8_t)(buf->used - 16);
 	if (opts->crc32c) {
@@ -350,6 +354,44 @@ parse_endpoint(const char *value, struct ip_addr *ip_r, in_port_t *port_r)
 		net_addr2ip(host, ip_r) == 0;
 }
 
+/* A value longer than the largest header the plugin's decoder accepts can
+   only be refused, and beyond 65535 bytes its TLV length would wrap into
+   a different, shorter header */
+static bool
+param_tlv_value(struct doveadm_cmd_context *cctx, const char *name,
+		char option, const char **value_r)
+{
+	size_t len;
+
+	if (!doveadm_cmd_param_str(cctx, name, value_r))
+		return TRUE;
+	len = strlen(*value_r);
+	if (len > PROXY_HEADER_V2_MAX_SIZE) {
+		i_error("haproxy test: -%c is %zu bytes: a PROXY header is at "
+			"most %d bytes", option, len,
+			PROXY_HEADER_V2_MAX_SIZE);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static bool
+param_verify(struct doveadm_cmd_context *cctx, uint32_t *verify_r)
+{
+	const char *value;
+
+	/* a string, not CMD_PARAM_INT64: doveadm ignores an INT64 option
+	   that does not parse, and the TLV field is 32 bits */
+	if (!doveadm_cmd_param_str(cctx, "verify", &value))
+		return TRUE;
+	if (str_to_uint32(value, verify_r) < 0) {
+		i_error("haproxy test: Invalid -V '%s': a verify result is "
+			"0-%u", value, UINT32_MAX);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static bool
 parse_options(struct doveadm_cmd_context *cctx,
 	      struct haproxy_test_options *opts, const char **target_r)
@@ -365,10 +407,11 @@ parse_options(struct doveadm_cmd_context *cctx,
 	(void)doveadm_cmd_param_bool(cctx, "crc32c", &opts->crc32c);
 	(void)doveadm_cmd_param_bool(cctx, "ssl", &opts->ssl);
 	(void)doveadm_cmd_param_bool(cctx, "external", &opts->external);
-	(void)doveadm_cmd_param_int64(cctx, "verify", &opts->verify);
-	(void)doveadm_cmd_param_str(cctx, "cn", &opts->cn);
-	(void)doveadm_cmd_param_str(cctx, "authority", &opts->authority);
-	(void)doveadm_cmd_param_str(cctx, "unique-id", &opts->unique_id);
+	if (!param_verify(cctx, &opts->verify) ||
+	    !param_tlv_value(cctx, "cn", 'c', &opts->cn) ||
+	    !param_tlv_value(cctx, "authority", 'a', &opts->authority) ||
+	    !param_tlv_value(cctx, "unique-id", 'u', &opts->unique_id))
+		return FALSE;
 	if (opts->cn != NULL || opts->cert_conn || opts->cert_sess)
 		opts->tls = TRUE;
 
@@ -409,10 +452,10 @@ parse_options(struct doveadm_cmd_context *cctx,
 
 static void
 haproxy_test_run(const struct haproxy_test_options *opts,
-		 const struct ip_addr *ip, in_port_t port)
+		 const buffer_t *header, const struct ip_addr *ip,
+		 in_port_t port)
 {
 	struct haproxy_test_conn conn = { .fd = -1 };
-	buffer_t *header = opts->v1 ? build_v1(opts) : build_v2(opts);
 
 	conn.buf = t_str_new(1024);
 	if (!conn_connect(&conn, ip, port))
@@ -440,6 +483,7 @@ static void cmd_haproxy_test(struct doveadm_cmd_context *cctx)
 	const char *target, *host;
 	struct ip_addr ip;
 	in_port_t port;
+	buffer_t *header;
 
 	if (!parse_options(cctx, &opts, &target)) {
 		doveadm_exit_code = EX_USAGE;
@@ -451,13 +495,23 @@ static void cmd_haproxy_test(struct doveadm_cmd_context *cctx)
 		doveadm_exit_code = EX_USAGE;
 		return;
 	}
+	header = opts.v1 ? build_v1(&opts) : build_v2(&opts);
+	/* the plugin would close the connection at once: that tests
+	   nothing but the limit, and no HAProxy sends such a header */
+	if (header->used > PROXY_HEADER_V2_MAX_SIZE) {
+		i_error("haproxy test: The PROXY header would be %zu bytes, "
+			"more than the %d the decoder accepts", header->used,
+			PROXY_HEADER_V2_MAX_SIZE);
+		doveadm_exit_code = EX_USAGE;
+		return;
+	}
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 	doveadm_print_header_simple("step");
 	doveadm_print_header_simple("result");
 	doveadm_print_header("detail", "detail",
 			     DOVEADM_PRINT_HEADER_FLAG_EXPAND);
 	haproxy_test_failed = FALSE;
-	haproxy_test_run(&opts, &ip, port);
+	haproxy_test_run(&opts, header, &ip, port);
 	if (haproxy_test_failed)
 		doveadm_exit_code = EX_UNAVAILABLE;
 }
@@ -475,7 +529,7 @@ DOVEADM_CMD_PARAM('s', "source", CMD_PARAM_STR, 0)
 DOVEADM_CMD_PARAM('d', "destination", CMD_PARAM_STR, 0)
 DOVEADM_CMD_PARAM('t', "tls", CMD_PARAM_BOOL, 0)
 DOVEADM_CMD_PARAM('c', "cn", CMD_PARAM_STR, 0)
-DOVEADM_CMD_PARAM('V', "verify", CMD_PARAM_INT64, 0)
+DOVEADM_CMD_PARAM('V', "verify", CMD_PARAM_STR, 0)
 DOVEADM_CMD_PARAM('C', "cert-conn", CMD_PARAM_BOOL, 0)
 DOVEADM_CMD_PARAM('S', "cert-sess", CMD_PARAM_BOOL, 0)
 DOVEADM_CMD_PARAM('a', "authority", CMD_PARAM_STR, 0)

@@ -3,6 +3,7 @@
 
 #include "lib.h"
 #include "buffer.h"
+#include "execv-const.h"
 #include "hex-binary.h"
 #include "istream.h"
 #include "net.h"
@@ -19,10 +20,14 @@
 #include "doveadm-haproxy.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <openssl/x509.h>
-#include <stdio.h>
+#include <sys/wait.h>
 #include <sysexits.h>
+#include <unistd.h>
 
+/* Room for the largest header as hex with separators (tshark's "0d:0a:"
+   or xxd's line breaks); binary input beyond a header is only reported */
 #define DOVEADM_HAPROXY_INPUT_MAX (PROXY_HEADER_MAX_SIZE * 4)
 
 extern const char *doveadm_haproxy_plugin_version;
@@ -31,27 +36,59 @@ void doveadm_haproxy_plugin_deinit(void);
 
 const char *doveadm_haproxy_plugin_version = DOVECOT_ABI_VERSION;
 
-static buffer_t *read_input(struct istream *input, const char **error_r)
+/* open() and read(), never pread(): the input may be a pipe, a FIFO or a
+   terminal as well as a file */
+static struct istream *open_input(const char *path, const char **error_r)
 {
+	struct istream *input;
+	int fd;
+
+	if (path == NULL || strcmp(path, "-") == 0) {
+		input = i_stream_create_fd(STDIN_FILENO, IO_BLOCK_SIZE);
+		i_stream_set_name(input, "<stdin>");
+		return input;
+	}
+	fd = open(path, O_RDONLY);
+	if (fd == -1) {
+		*error_r = t_strdup_printf("open(%s) failed: %m", path);
+		return NULL;
+	}
+	input = i_stream_create_fd_autoclose(&fd, IO_BLOCK_SIZE);
+	i_stream_set_name(input, path);
+	return input;
+}
+
+/* Returns 0, or the exit code for the error in *error_r: EX_DATAERR only
+   for input that cannot be a header, so that scripts can tell an invalid
+   header from a missing or unreadable file */
+static int read_input(const char *path, buffer_t **buf_r, const char **error_r)
+{
+	struct istream *input;
 	buffer_t *buf = t_buffer_create(1024);
 	const unsigned char *data;
 	size_t size;
+	int ret = 0;
 
+	if ((input = open_input(path, error_r)) == NULL)
+		return EX_NOINPUT;
 	while (i_stream_read_more(input, &data, &size) > 0) {
 		buffer_append(buf, data, size);
 		i_stream_skip(input, size);
 		if (buf->used > DOVEADM_HAPROXY_INPUT_MAX) {
 			*error_r = "Input is too large for a PROXY header";
-			return NULL;
+			ret = EX_DATAERR;
+			break;
 		}
 	}
-	if (input->stream_errno != 0) {
+	if (ret == 0 && input->stream_errno != 0) {
 		*error_r = t_strdup_printf("read(%s) failed: %s",
 					   i_stream_get_name(input),
 					   i_stream_get_error(input));
-		return NULL;
+		ret = EX_IOERR;
 	}
-	return buf;
+	i_stream_unref(&input);
+	*buf_r = buf;
+	return ret;
 }
 
 static buffer_t *hex_to_bytes(const buffer_t *hex, const char **error_r)
@@ -181,25 +218,21 @@ static void print_decoded(const struct proxy_header *hdr)
 
 static void cmd_haproxy_decode(struct doveadm_cmd_context *cctx)
 {
-	struct istream *input;
-	const char *path, *error = NULL, *reason;
+	const char *path = NULL, *error = NULL, *reason;
 	bool hex = FALSE;
 	buffer_t *buf;
 	struct proxy_header hdr;
 	size_t need;
+	int ret;
 
 	(void)doveadm_cmd_param_bool(cctx, "hex", &hex);
-	if (doveadm_cmd_param_str(cctx, "file", &path))
-		input = i_stream_create_file(path, IO_BLOCK_SIZE);
-	else
-		input = i_stream_create_fd(STDIN_FILENO, IO_BLOCK_SIZE);
-	buf = read_input(input, &error);
-	i_stream_unref(&input);
-	if (buf != NULL && hex)
-		buf = hex_to_bytes(buf, &error);
-	if (buf == NULL) {
+	(void)doveadm_cmd_param_str(cctx, "file", &path);
+	ret = read_input(path, &buf, &error);
+	if (ret == 0 && hex && (buf = hex_to_bytes(buf, &error)) == NULL)
+		ret = EX_DATAERR;
+	if (ret != 0) {
 		i_error("%s", error);
-		doveadm_exit_code = EX_DATAERR;
+		doveadm_exit_code = ret;
 		return;
 	}
 
@@ -247,30 +280,103 @@ ip_in_networks(const struct ip_addr *ip, const char *networks,
 	return 0;
 }
 
-/* login_trusted_networks is a login process setting: ask doveconf, for
-   the same configuration file doveadm read */
-static const char *login_trusted_networks(void)
+static const char *wait_status_str(int status)
 {
-	const char *cmd = t_strdup_printf("doveconf -c %s -h login_trusted_networks",
-		master_service_get_config_path(master_service));
-	char line[4096];
-	FILE *f = popen(cmd, "r");
-	const char *value = "";
+	if (WIFEXITED(status))
+		return t_strdup_printf("exit status %d", WEXITSTATUS(status));
+	if (WIFSIGNALED(status))
+		return t_strdup_printf("killed by signal %d", WTERMSIG(status));
+	return t_strdup_printf("wait status %d", status);
+}
 
-	if (f == NULL)
-		i_fatal("popen(%s) failed: %m", cmd);
-	if (fgets(line, sizeof(line), f) != NULL)
-		value = t_strcut(t_strdup(line), '\n');
-	if (pclose(f) != 0)
-		i_fatal("%s failed", cmd);
-	return value;
+static pid_t doveconf_spawn(const char *const *argv, int *stdout_fd_r)
+{
+	int fd[2];
+	pid_t pid;
+
+	if (pipe(fd) < 0) {
+		i_error("pipe() failed: %m");
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		i_error("fork() failed: %m");
+		i_close_fd(&fd[0]);
+		i_close_fd(&fd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* in this order, whichever of them pipe() gave fd 1 */
+		i_close_fd(&fd[0]);
+		if (dup2(fd[1], STDOUT_FILENO) < 0)
+			i_fatal("dup2() failed: %m");
+		if (fd[1] != STDOUT_FILENO)
+			i_close_fd(&fd[1]);
+		/* stderr stays doveadm's: doveconf says itself what failed */
+		execvp_const(argv[0], argv);
+	}
+	i_close_fd(&fd[1]);
+	*stdout_fd_r = fd[0];
+	return pid;
+}
+
+static int doveconf_wait(pid_t pid, const char *cmd)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			i_error("waitpid(%s) failed: %m", cmd);
+			return -1;
+		}
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		i_error("%s failed: %s", cmd, wait_status_str(status));
+		return -1;
+	}
+	return 0;
+}
+
+/* login_trusted_networks is a login process setting, which doveadm's own
+   settings do not have: ask doveconf, for the configuration doveadm read.
+   No shell: the path is one argument, whatever characters it has. */
+static int doveconf_get(const char *setting, const char **value_r)
+{
+	const char *const argv[] = {
+		"doveconf", "-c",
+		master_service_get_config_path(master_service),
+		"-h", setting, NULL
+	};
+	const char *cmd = t_strarray_join(argv, " ");
+	struct istream *input;
+	const char *line;
+	int fd, ret = 0;
+	pid_t pid;
+
+	if ((pid = doveconf_spawn(argv, &fd)) < 0)
+		return -1;
+	/* a list of networks has no length limit */
+	input = i_stream_create_fd_autoclose(&fd, SIZE_MAX);
+	i_stream_set_return_partial_line(input, TRUE);
+	line = i_stream_read_next_line(input);
+	*value_r = t_strdup(line == NULL ? "" : line);
+	/* to the end, so that doveconf never writes into a closed pipe */
+	while (i_stream_read_next_line(input) != NULL) ;
+	if (input->stream_errno != 0) {
+		i_error("read(%s) failed: %s", cmd,
+			i_stream_get_error(input));
+		ret = -1;
+	}
+	i_stream_unref(&input);
+	if (doveconf_wait(pid, cmd) < 0)
+		ret = -1;
+	return ret;
 }
 
 static void cmd_haproxy_check(struct doveadm_cmd_context *cctx)
 {
 	const struct master_service_settings *set =
 		master_service_settings_get(master_service);
-	const char *address;
+	const char *address, *login_networks;
 	struct ip_addr ip;
 	int haproxy, login;
 
@@ -284,10 +390,14 @@ static void cmd_haproxy_check(struct doveadm_cmd_context *cctx)
 		doveadm_exit_code = EX_USAGE;
 		return;
 	}
+	if (doveconf_get("login_trusted_networks", &login_networks) < 0) {
+		i_error("haproxy check: Cannot read login_trusted_networks");
+		doveadm_exit_code = EX_CONFIG;
+		return;
+	}
 	haproxy = ip_in_networks(&ip, set->haproxy_trusted_networks,
 				 "haproxy_trusted_networks");
-	login = ip_in_networks(&ip, login_trusted_networks(),
-			       "login_trusted_networks");
+	login = ip_in_networks(&ip, login_networks, "login_trusted_networks");
 	if (haproxy < 0 || login < 0) {
 		doveadm_exit_code = EX_CONFIG;
 		return;
