@@ -1,13 +1,18 @@
 #!/bin/sh
-# Create a test CA, a server certificate, a CA-signed client certificate
-# and a self-signed client certificate in directory $1.
+# Create a test CA, a server certificate, a CA-signed client certificate,
+# HAProxy's own client certificate (proxy, CN haproxy-backend) and a
+# self-signed client certificate in directory $1. ca-crl.pem is the CA
+# followed by its (empty) CRL: Dovecot reads CRLs from ssl_ca, and with
+# its default ssl_require_crl = yes no client certificate is valid to it
+# without one.
 # Usage: make-certs.sh DIR [CLIENT_CN]
 set -eu
 dir=$1
 cn=${2:-certuser}
 mkdir -p "$dir"
 cd "$dir"
-[ -f ca.pem ] && exit 0
+# ca-crl.pem is written last: a directory without it is (re)done
+[ -f ca-crl.pem ] && exit 0
 subj() { printf '/O=dovecot-haproxy-tlv test/CN=%s' "$1"; }
 openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
 	-keyout ca.key -out ca.pem -subj "$(subj 'Test CA')" \
@@ -32,3 +37,16 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
 	-keyout selfsigned.key -out selfsigned.pem \
 	-subj "$(subj "$cn")" 2>/dev/null
 cat selfsigned.pem selfsigned.key > selfsigned-combined.pem
+# openssl ca needs a configuration and a database (empty: nothing revoked)
+cat > ca.cnf <<CNF
+[ca]
+default_ca = test_ca
+[test_ca]
+database = index.txt
+default_md = sha256
+default_crl_days = 3650
+CNF
+: > index.txt
+openssl ca -config ca.cnf -gencrl -keyfile ca.key -cert ca.pem \
+	-out ca.crl 2>/dev/null
+cat ca.pem ca.crl > ca-crl.pem

@@ -86,6 +86,8 @@ if [ -f "$dir/extra.conf" ]; then
 fi
 echo denieduser > "$dir/deny-TLSv1.3"
 : > "$dir/deny-"
+# haproxy-backend, the CN of HAProxy's own certificate, can log in without
+# a password: a test sees it if the proxy's identity ever reaches auth
 cat > "$dir/passwd" <<PASSWD
 plainuser:{PLAIN}secret::::::
 denieduser:{PLAIN}secret::::::
@@ -119,7 +121,8 @@ login_trusted_networks =
 ssl = yes
 ssl_cert = <$dir/certs/server.pem
 ssl_key = <$dir/certs/server.key
-ssl_ca = <$dir/certs/ca.pem
+# the CA with its CRL: ssl_require_crl stays at its default (yes)
+ssl_ca = <$dir/certs/ca-crl.pem
 ssl_verify_client_cert = yes
 auth_ssl_username_from_cert = yes
 ssl_cert_username_field = commonName

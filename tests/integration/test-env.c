@@ -243,51 +243,90 @@ char *test_log_since(gsize mark)
 	return since;
 }
 
-static char *find_line(const char *text, const char *const *needles)
+/* The complete lines after mark that contain all needles, oldest first
+   (a line still being written has no newline yet: it is left for the
+   next look) */
+static GPtrArray *matching_lines(gsize mark, const char *const *needles)
 {
-	char **lines = g_strsplit(text, "\n", -1);
-	char *found = NULL;
+	char *since = test_log_since(mark);
+	char *end = strrchr(since, '\n');
+	GPtrArray *found = g_ptr_array_new_with_free_func(g_free);
 
-	for (char **line = lines; *line != NULL && found == NULL; line++) {
+	if (end == NULL) {
+		g_free(since);
+		return found;
+	}
+	*end = '\0';
+	char **lines = g_strsplit(since, "\n", -1);
+	for (char **line = lines; *line != NULL; line++) {
 		gboolean all = TRUE;
 
 		for (const char *const *n = needles; *n != NULL; n++)
 			all = all && strstr(*line, *n) != NULL;
 		if (all)
-			found = g_strdup(*line);
+			g_ptr_array_add(found, g_strdup(*line));
 	}
 	g_strfreev(lines);
+	g_free(since);
+	return found;
+}
+
+/* Matching lines once there are at least count of them, or all there
+   are when the guard runs out (a guard against hanging, not a timing
+   assertion: the caller asserts the count) */
+static GPtrArray *wait_lines(gsize mark, guint count,
+			     const char *needle, va_list args)
+{
+	GPtrArray *needles = g_ptr_array_new();
+	GPtrArray *found = NULL;
+
+	for (const char *n = needle; n != NULL; n = va_arg(args, const char *))
+		g_ptr_array_add(needles, (gpointer)n);
+	g_ptr_array_add(needles, NULL);
+
+	for (unsigned int waited = 0; ; waited += 50) {
+		found = matching_lines(mark,
+				       (const char *const *)needles->pdata);
+		if (found->len >= count || waited >= TEST_LOG_WAIT_GUARD_MSECS)
+			break;
+		g_ptr_array_unref(found);
+		g_usleep(50 * 1000);
+	}
+	if (found->len < count) {
+		char *since = test_log_since(mark);
+		g_test_message("%u of %u lines; log since mark:\n%s",
+			       found->len, count, since);
+		g_free(since);
+	}
+	g_ptr_array_free(needles, TRUE);
 	return found;
 }
 
 char *test_log_wait(gsize mark, const char *needle, ...)
 {
-	GPtrArray *needles = g_ptr_array_new();
 	va_list args;
-	char *found = NULL;
+	GPtrArray *found;
+	char *line = NULL;
 
 	va_start(args, needle);
-	for (const char *n = needle; n != NULL; n = va_arg(args, const char *))
-		g_ptr_array_add(needles, (gpointer)n);
+	found = wait_lines(mark, 1, needle, args);
 	va_end(args);
-	g_ptr_array_add(needles, NULL);
+	if (found->len > 0)
+		line = g_strdup(g_ptr_array_index(found, 0));
+	g_ptr_array_unref(found);
+	return line;
+}
 
-	/* a guard against hanging, not a timing assertion */
-	for (unsigned int waited = 0; waited < TEST_LOG_WAIT_GUARD_MSECS;
-	     waited += 50) {
-		char *since = test_log_since(mark);
+guint test_log_wait_count(gsize mark, guint count, const char *needle, ...)
+{
+	va_list args;
+	GPtrArray *found;
+	guint n;
 
-		found = find_line(since, (const char *const *)needles->pdata);
-		g_free(since);
-		if (found != NULL)
-			break;
-		g_usleep(50 * 1000);
-	}
-	if (found == NULL) {
-		char *since = test_log_since(mark);
-		g_test_message("log since mark:\n%s", since);
-		g_free(since);
-	}
-	g_ptr_array_free(needles, TRUE);
-	return found;
+	va_start(args, needle);
+	found = wait_lines(mark, count, needle, args);
+	va_end(args);
+	n = found->len;
+	g_ptr_array_unref(found);
+	return n;
 }

@@ -71,6 +71,13 @@ gsize test_log_mark(void);
 /* Wait until a line containing all the NULL-terminated needles appears
    after mark; returns the line or NULL when it never does */
 char *test_log_wait(gsize mark, const char *needle, ...) G_GNUC_NULL_TERMINATED;
+/* Wait until count lines containing all the needles appear after mark;
+   returns how many there are then: more than count if more were already
+   there, fewer only when they did not come within a generous guard.
+   Dovecot's processes write the log asynchronously: a count (or an
+   absence) is only final after a line that shows the server is done. */
+guint test_log_wait_count(gsize mark, guint count, const char *needle, ...)
+	G_GNUC_NULL_TERMINATED;
 /* Everything logged after mark */
 char *test_log_since(gsize mark);
 

@@ -316,35 +316,89 @@ static void test_passthrough(void)
 		   TEST_CLIENT_IP ",", ", TLS", NULL);
 }
 
+/* The user a log line names (user=<...>), "" for none */
+static char *logged_user(const char *line)
+{
+	const char *p = strstr(line, "user=<");
+	const char *end = p == NULL ? NULL : strchr(p + 6, '>');
+
+	return end == NULL ? g_strdup("") : g_strndup(p + 6, end - (p + 6));
+}
+
+/* The imap-login line that ends the connection from src_ip: its Login
+   line, or the Disconnected line of a client that never logged in.
+   After it, the connection has logged all it will. */
+static char *wait_login_side_done(gsize mark, const char *src_ip)
+{
+	char *rip = g_strdup_printf("rip=%s,", src_ip);
+	char *line = test_log_wait(mark, "imap-login: Info: ", rip, NULL);
+
+	if (line == NULL)
+		g_error("no imap-login line for %s", rip);
+	g_free(rip);
+	return line;
+}
+
+/* The connection from src_ip logged in as user with method: the user
+   its Login line names, whatever the client asked for */
+static void assert_logged_in_as(gsize mark, const char *src_ip,
+				const char *user, const char *method)
+{
+	char *line = wait_login_side_done(mark, src_ip);
+	char *logged = logged_user(line);
+	char *expected = g_strdup_printf("Login: user=<%s>, method=%s,",
+					 user, method);
+
+	g_assert_cmpstr(logged, ==, user);
+	if (strstr(line, expected) == NULL)
+		g_error("expected '%s': %s", expected, line);
+	g_free(expected);
+	g_free(logged);
+	g_free(line);
+}
+
+/* With backend mTLS Dovecot verifies HAProxy's own certificate too (its
+   CN haproxy-backend is a user in the passdb): whoever logs in, it is
+   never the proxy */
 static void test_reencrypt(gconstpointer data)
 {
 	enum test_haproxy_port port = GPOINTER_TO_INT(data);
-	gsize mark = test_log_mark();
+	gsize start = test_log_mark(), mark = start;
 	struct test_client *client;
-	char *line;
+	const char *ip;
+	char *line, *end, *user;
 
 	/* PLAIN */
 	client = connect_haproxy(port, NULL);
 	g_free(read_greeting(client, PROTO_IMAP));
 	assert_imap_login(client, "plainuser", "secret");
 	test_client_free(client);
-	assert_log(mark, "Login: user=<plainuser>, method=PLAIN, rip="
-		   TEST_CLIENT_IP ",", NULL, NULL);
+	assert_logged_in_as(mark, TEST_CLIENT_IP, "plainuser", "PLAIN");
 
-	/* EXTERNAL as the forwarded user */
+	/* EXTERNAL as the forwarded user (the PLAIN client's last
+	   imap-login line is in: the next one from its address is ours) */
 	mark = test_log_mark();
 	line = external_through(port, PROTO_IMAP, "client");
 	g_assert_true(auth_succeeded(line, PROTO_IMAP));
 	g_free(line);
-	assert_log(mark, "Login: user=<certuser>, method=EXTERNAL, rip="
-		   TEST_CLIENT_IP ",", NULL, NULL);
+	assert_logged_in_as(mark, TEST_CLIENT_IP, "certuser", "EXTERNAL");
 
-	/* no user certificate forwarded: never the proxy's identity */
+	/* no user certificate forwarded: EXTERNAL fails */
 	mark = test_log_mark();
-	line = external_failing(port, PROTO_IMAP, NULL);
+	ip = failing_client_ip();
+	line = external_through_from(ip, port, PROTO_IMAP, NULL);
+	end = wait_login_side_done(mark, ip);
+	user = logged_user(end);
+	g_assert_cmpstr(user, !=, "haproxy-backend");
 	g_assert_false(auth_succeeded(line, PROTO_IMAP));
+	g_assert_nonnull(strstr(end, "imap-login: Info: Disconnected"));
+	g_free(user);
+	g_free(end);
 	g_free(line);
-	char *since = test_log_since(mark);
+
+	/* each connection (an imap-login process of its own) has logged
+	   its last line: none of them was the proxy */
+	char *since = test_log_since(start);
 	g_assert_null(strstr(since, "haproxy-backend"));
 	g_free(since);
 }
