@@ -447,8 +447,8 @@ static void haproxy_tlv_client_allocated(struct client *client)
 	struct client_vfuncs *v = &client->v;
 	const struct haproxy_tlv_header *header;
 
-	header = haproxy_tlv_header_take(client->fd, &client->real_remote_ip,
-					 client->real_remote_port, client->pool);
+	header = haproxy_tlv_header_take(client->fd, client->listener_name,
+					 client->pool);
 	if (header == NULL &&
 	    !haproxy_tlv_is_haproxy_listener(client->listener_name))
 		return;

@@ -22,6 +22,7 @@
 #include "haproxy-tlv-plugin.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct haproxy_tlv_conn {
@@ -39,13 +40,25 @@ struct haproxy_tlv_conn {
 
 /* A header waiting for its login client. Usually taken within the core
    callback; with login_access_sockets, login-common creates the client
-   later, so the header waits here until then. */
+   later, so the header waits here until then.
+
+   It belongs to the socket it arrived on, identified by the socket's
+   inode: once login-common has closed the connection, a later one can
+   get the same fd number, and even the same source address and port,
+   but never the same socket. Login-common closes a connection that gets
+   no client without telling plugins (login_access_sockets refused it or
+   the client left during the lookup, client_init_ssl() failed), so every
+   use of the list first drops the entries whose fd no longer holds
+   their socket. */
 struct haproxy_tlv_pending {
 	struct haproxy_tlv_pending *prev, *next;
 	pool_t pool;
+	struct event *event;
 	int fd;
-	struct ip_addr real_remote_ip;
-	in_port_t real_remote_port;
+	dev_t dev;
+	ino_t ino;
+	/* the `haproxy = yes` listener the connection arrived on */
+	const char *listener_name;
 	const struct haproxy_tlv_header *header;
 };
 
@@ -59,47 +72,90 @@ static ARRAY_TYPE(const_string) haproxy_listener_names;
 static void haproxy_tlv_pending_free(struct haproxy_tlv_pending *pending)
 {
 	DLLIST_REMOVE(&haproxy_pending, pending);
+	event_unref(&pending->event);
 	pool_unref(&pending->pool);
 }
 
-static void
-haproxy_tlv_pending_add(pool_t pool, const struct master_service_connection *conn,
-			const struct haproxy_tlv_header *header)
+/* The fd still refers to the socket the header arrived on */
+static bool
+haproxy_tlv_pending_is_current(const struct haproxy_tlv_pending *pending)
+{
+	struct stat st;
+
+	/* EBADF: closed. Any other failure cannot prove it is the same
+	   socket either. */
+	if (fstat(pending->fd, &st) < 0)
+		return FALSE;
+	return st.st_dev == pending->dev && st.st_ino == pending->ino;
+}
+
+/* Drop the headers whose connection ended without a login client */
+static void haproxy_tlv_pending_purge(void)
 {
 	struct haproxy_tlv_pending *pending, *next;
 
-	/* the fd was closed and reused: whatever waited on it is stale */
 	for (pending = haproxy_pending; pending != NULL; pending = next) {
 		next = pending->next;
-		if (pending->fd == conn->fd)
-			haproxy_tlv_pending_free(pending);
+		if (haproxy_tlv_pending_is_current(pending))
+			continue;
+		e_debug(pending->event, "PROXY header dropped: its connection "
+			"was closed before a login client was created");
+		haproxy_tlv_pending_free(pending);
 	}
-	pool_ref(pool);
-	pending = p_new(pool, struct haproxy_tlv_pending, 1);
-	pending->pool = pool;
+}
+
+static bool
+haproxy_tlv_pending_add(struct haproxy_tlv_conn *hpconn,
+			const struct master_service_connection *conn,
+			const struct haproxy_tlv_header *header)
+{
+	struct haproxy_tlv_pending *pending;
+	struct stat st;
+
+	haproxy_tlv_pending_purge();
+	if (fstat(conn->fd, &st) < 0) {
+		e_error(hpconn->event, "fstat() failed: %m");
+		return FALSE;
+	}
+	pool_ref(hpconn->pool);
+	pending = p_new(hpconn->pool, struct haproxy_tlv_pending, 1);
+	pending->pool = hpconn->pool;
+	pending->event = hpconn->event;
+	event_ref(pending->event);
 	pending->fd = conn->fd;
-	pending->real_remote_ip = conn->real_remote_ip;
-	pending->real_remote_port = conn->real_remote_port;
+	pending->dev = st.st_dev;
+	pending->ino = st.st_ino;
+	pending->listener_name = p_strdup(hpconn->pool, conn->name);
 	pending->header = header;
 	DLLIST_PREPEND(&haproxy_pending, pending);
+	return TRUE;
 }
 
 const struct haproxy_tlv_header *
-haproxy_tlv_header_take(int fd, const struct ip_addr *real_remote_ip,
-			in_port_t real_remote_port, pool_t pool)
+haproxy_tlv_header_take(int fd, const char *listener_name, pool_t pool)
 {
 	struct haproxy_tlv_pending *pending;
 	const struct haproxy_tlv_header *header;
 
+	/* after this, an entry with this fd is the client's own socket */
+	haproxy_tlv_pending_purge();
 	for (pending = haproxy_pending; pending != NULL;
 	     pending = pending->next) {
-		if (pending->fd == fd &&
-		    pending->real_remote_port == real_remote_port &&
-		    net_ip_compare(&pending->real_remote_ip, real_remote_ip))
+		if (pending->fd == fd)
 			break;
 	}
 	if (pending == NULL)
 		return NULL;
+	/* Only a client of the haproxy = yes listener the header arrived
+	   on may have it. The socket already implies that; this keeps a
+	   header from ever reaching a listener without haproxy = yes, where
+	   anyone may connect. */
+	if (null_strcmp(pending->listener_name, listener_name) != 0) {
+		e_error(pending->event, "PROXY header not applied: it arrived "
+			"on listener %s, the client is on listener %s",
+			pending->listener_name, listener_name);
+		return NULL;
+	}
 	header = haproxy_tlv_header_dup(pool, pending->header);
 	haproxy_tlv_pending_free(pending);
 	return header;
@@ -241,8 +297,15 @@ haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
 	timeout_remove(&hpconn->to);
 
 	conn.accepted = FALSE;
-	haproxy_tlv_pending_add(hpconn->pool, &conn, header);
+	if (!haproxy_tlv_pending_add(hpconn, &conn, header)) {
+		haproxy_tlv_conn_fail(hpconn);
+		return;
+	}
 	core_callback(&conn);
+	/* login-common closes the connection itself when it cannot set up
+	   a client (client_init_ssl() failed, or the access lookup could
+	   not start): the header goes with it */
+	haproxy_tlv_pending_purge();
 
 	haproxy_tlv_conn_free(&hpconn);
 	master_service_client_connection_handled(master_service, &conn);

@@ -59,11 +59,11 @@ const char *
 haproxy_tlv_header_cert_username(const struct haproxy_tlv_header *header);
 
 /* haproxy-tlv-connection.c */
-/* The header read for the connection on fd from real_remote_ip:port,
-   copied into pool and forgotten by the connection layer; NULL if none */
+/* The header read on the socket fd refers to, if that socket was accepted
+   on the `haproxy = yes` listener listener_name; copied into pool and
+   forgotten by the connection layer. NULL if there is none. */
 const struct haproxy_tlv_header *
-haproxy_tlv_header_take(int fd, const struct ip_addr *real_remote_ip,
-			in_port_t real_remote_port, pool_t pool);
+haproxy_tlv_header_take(int fd, const char *listener_name, pool_t pool);
 /* The named listener has `haproxy = yes` */
 bool haproxy_tlv_is_haproxy_listener(const char *name);
 
