@@ -5,6 +5,7 @@
 #include "lib.h"
 #include "ioloop.h"
 #include "str.h"
+#include "istream.h"
 #include "str-sanitize.h"
 #include "strescape.h"
 #include "module-context.h"
@@ -270,6 +271,35 @@ haproxy_tlv_proxy_failed(struct client *client,
 					       reconnecting);
 }
 
+/* Core may log the disconnect right after this, without auth_result():
+   e.g. when the post-login process could not be started */
+static void
+haproxy_tlv_client_notify_disconnect(struct client *client,
+				     enum client_disconnect_reason reason,
+				     const char *text)
+{
+	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
+
+	haproxy_tlv_client_unhide(client);
+	hclient->module_ctx.super.notify_disconnect(client, reason, text);
+}
+
+/* A health check sends nothing after its header (a TLS handshake at
+   most): a LOCAL connection that sends data is a client, and its session
+   is logged. The data read here stays buffered for the protocol's own
+   input handler. */
+static void haproxy_tlv_client_input(struct client *client)
+{
+	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
+
+	if (hclient->quiet) {
+		(void)i_stream_read(client->input);
+		if (i_stream_get_data_size(client->input) > 0)
+			haproxy_tlv_client_log_normally(client, hclient);
+	}
+	hclient->module_ctx.super.input(client);
+}
+
 static void haproxy_tlv_client_destroy(struct client *client)
 {
 	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
@@ -410,6 +440,33 @@ haproxy_tlv_client_apply_proxy_tls(struct client *client,
 	client->ssl_set = ssl_set;
 }
 
+/* What core derived from the connection alone, corrected by the header */
+static void
+haproxy_tlv_client_apply_security(struct client *client,
+				  struct haproxy_tlv_client *hclient)
+{
+	const struct haproxy_tlv_header *header = hclient->header;
+
+	if (!header->has_addresses) {
+		/* Core judged the proxy's own connection: its address may be
+		   in login_trusted_networks, and loopback counts as secured.
+		   Neither says anything about the client behind it (every
+		   client of a HAProxy unix socket frontend comes this way);
+		   only a TLS stream of this process still counts. */
+		client->trusted = FALSE;
+		client->secured = client->tls;
+		client->ssl_secured = client->tls;
+	}
+	if (header->reports_plaintext && client->tls) {
+		/* HAProxy re-encrypts a client that used plaintext: the TLS
+		   this process has is the proxy's, not the client's */
+		client->secured = client->trusted;
+		client->ssl_secured = FALSE;
+	}
+	if (header->tls && !client->tls)
+		haproxy_tlv_client_apply_proxy_tls(client, hclient);
+}
+
 static void
 haproxy_tlv_client_apply(struct client *client,
 			 struct haproxy_tlv_client *hclient)
@@ -435,8 +492,7 @@ haproxy_tlv_client_apply(struct client *client,
 	}
 	client->client_cert_common_name =
 		haproxy_tlv_header_cert_username(header);
-	if (header->tls && !client->tls)
-		haproxy_tlv_client_apply_proxy_tls(client, hclient);
+	haproxy_tlv_client_apply_security(client, hclient);
 	haproxy_tlv_client_add_event_fields(client, header);
 	haproxy_tlv_client_debug(client, header);
 }
@@ -462,6 +518,12 @@ static void haproxy_tlv_client_allocated(struct client *client)
 	if (v->proxy_failed != NULL)
 		v->proxy_failed = haproxy_tlv_proxy_failed;
 	v->destroy = haproxy_tlv_client_destroy;
+	if (v->notify_disconnect != NULL)
+		v->notify_disconnect = haproxy_tlv_client_notify_disconnect;
+	/* submission-login reads its input through lib-smtp, without this
+	   vfunc: there a LOCAL connection is quiet until it authenticates */
+	if (v->input != NULL)
+		v->input = haproxy_tlv_client_input;
 	MODULE_CONTEXT_SET(client, haproxy_tlv_login_module, hclient);
 
 	/* on a haproxy = yes listener without a header (never expected),

@@ -25,7 +25,11 @@ haproxy_tlv_header_import(pool_t pool, const struct proxy_header *hdr)
 	header = p_new(pool, struct haproxy_tlv_header, 1);
 	header->version = hdr->version;
 	header->command_local = hdr->command == PROXY_HEADER_CMD_LOCAL;
+	header->has_addresses = hdr->command == PROXY_HEADER_CMD_PROXY &&
+		(hdr->family == PROXY_HEADER_FAMILY_INET ||
+		 hdr->family == PROXY_HEADER_FAMILY_INET6);
 	header->tls = proxy_header_is_tls(hdr);
+	header->reports_plaintext = hdr->have_ssl && !header->tls;
 	header->cert_presented = proxy_header_client_cert_presented(hdr);
 	header->cert_verified = proxy_header_client_cert_verified(hdr);
 	header->have_crc32c = hdr->have_crc32c;

@@ -15,7 +15,13 @@ struct haproxy_tlv_header {
 	   TLVs still apply: only its addresses are the real endpoints, as
 	   they are for the UNSPEC and UNIX families and v1 UNKNOWN. */
 	bool command_local;
+	/* PROXY with INET or INET6: the client's addresses replace the
+	   connection's */
+	bool has_addresses;
 	bool tls;
+	/* the SSL TLV says the client itself used plaintext: a TLS stream
+	   this process has is the proxy's */
+	bool reports_plaintext;
 	bool cert_presented;
 	bool cert_verified;
 	bool have_crc32c;

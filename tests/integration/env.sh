@@ -274,6 +274,11 @@ listen imap-unix-v1
 listen imaps-reencrypt-authority
     bind 127.0.0.1:$(h 14) $tls_bind
     server dovecot 127.0.0.1:$(d 4) send-proxy-v2-ssl-cn proxy-v2-options authority ssl verify required ca-file $c/ca.pem sni str(localhost)
+# a plaintext client re-encrypted to the ssl = yes listener: the SSL TLV
+# says the client used no TLS
+listen imaps-reencrypt-plaintext-client
+    bind 127.0.0.1:$(h 15)
+    server dovecot 127.0.0.1:$(d 4) send-proxy-v2-ssl-cn ssl verify required ca-file $c/ca.pem sni str(localhost)
 # health check as the documentation describes it (quoted "* OK")
 listen imap-checked
     bind 127.0.0.1:$(h 9)

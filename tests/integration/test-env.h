@@ -33,6 +33,8 @@ enum test_haproxy_port {
 	HAPROXY_IMAP_UNIX_V1 = 13,
 	/* re-encrypting, AUTHORITY sent, HAProxy's SNI is localhost */
 	HAPROXY_IMAPS_REENCRYPT_AUTHORITY = 14,
+	/* plaintext client, re-encrypted to the ssl = yes listener */
+	HAPROXY_IMAPS_REENCRYPT_PLAINTEXT_CLIENT = 15,
 };
 
 /* The real client's address: distinct from HAProxy's 127.0.0.1 */

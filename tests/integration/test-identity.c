@@ -12,7 +12,13 @@
 /* The test CA has a CRL (env.sh), so the proxy's certificate is valid to
    Dovecot: a login as the proxy would show if a guard failed */
 static const char identity_conf[] =
-	"login_trusted_networks = 127.0.0.4\n"
+	/* HAProxy's own address trusted, as for webmail on the same host:
+	   clients HAProxy relays without addresses must not inherit it */
+	"login_trusted_networks = 127.0.0.1 127.0.0.4\n"
+	/* every login to pop3 fails after authentication, in core */
+	"service pop3 {\n"
+	"  executable = /bin/false\n"
+	"}\n"
 	"local_name mail.example.test {\n"
 	"  login_log_format_elements = user=<%u> method=%m rip=%r lip=%l "
 	"mpid=%e %c local_name=%{local_name} session=<%{session}>\n"
@@ -225,6 +231,148 @@ static void test_disconnect_during_sasl(void)
 	g_free(line);
 }
 
+static struct test_client *connect_plaintext(enum test_haproxy_port port)
+{
+	struct test_client *client =
+		test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
+				    test_haproxy_port(port), NULL);
+
+	g_assert_nonnull(client);
+	return client;
+}
+
+static struct test_client *connect_dovecot_as_proxy(void)
+{
+	struct test_client *client =
+		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
+				    test_dovecot_port(DOVECOT_IMAP), NULL);
+
+	g_assert_nonnull(client);
+	return client;
+}
+
+static void assert_plaintext_refused(struct test_client *client)
+{
+	char *line = read_greeting(client, PROTO_IMAP);
+
+	g_assert_nonnull(line);
+	if (strstr(line, "LOGINDISABLED") == NULL)
+		g_error("a plaintext client counts as secured: %s", line);
+	g_free(line);
+	test_client_send(client, "a LOGIN plainuser secret");
+	line = test_client_read_until(client, "a ");
+	g_assert_nonnull(line);
+	if (!g_str_has_prefix(line, "a NO"))
+		g_error("plaintext LOGIN accepted: %s", line);
+	g_free(line);
+}
+
+/* What HAProxy sends for a plaintext client of a unix socket frontend
+   with send-proxy-v2-ssl: LOCAL, SSL TLV without the SSL flag. Dovecot
+   and HAProxy share the loopback, which core alone calls secured. */
+static void test_local_plaintext_not_secured(void)
+{
+	static const unsigned char header[] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
+		0x54, 0x0a, 0x20, 0x00, 0x00, 0x08,
+		0x20, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00,
+	};
+	struct test_client *client = connect_dovecot_as_proxy();
+
+	test_client_send_raw(client, header, sizeof(header));
+	assert_plaintext_refused(client);
+	test_client_free(client);
+}
+
+static void test_unknown_plaintext_not_secured(void)
+{
+	struct test_client *client = connect_plaintext(HAPROXY_IMAP_UNIX_V1);
+
+	assert_plaintext_refused(client);
+	test_client_free(client);
+}
+
+/* HAProxy's address is in login_trusted_networks; a client it relays
+   without addresses is not trusted with it: no x-originating-ip */
+static void test_unknown_not_trusted(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client *client = connect_plaintext(HAPROXY_IMAP_UNIX_V1);
+	char *line;
+
+	g_free(read_greeting(client, PROTO_IMAP));
+	test_client_send(client, "i ID (\"x-originating-ip\" \"198.51.100.9\")");
+	g_free(test_client_read_until(client, "i "));
+	test_client_send(client, "b LOGOUT");
+	g_free(test_client_read_until(client, "b "));
+	test_client_free(client);
+	line = test_log_wait(mark, "imap-login", "Disconnected",
+			     "Aborted login", NULL);
+	g_assert_nonnull(line);
+	if (strstr(line, "rip=" TEST_PROXY_IP ",") == NULL)
+		g_error("the client set its own address: %s", line);
+	g_free(line);
+}
+
+/* HAProxy re-encrypts a plaintext client: Dovecot's TLS is the proxy's */
+static void test_reencrypted_plaintext_not_secured(void)
+{
+	struct test_client *client =
+		test_client_connect(failing_client_ip(), "127.0.0.1",
+			test_haproxy_port(HAPROXY_IMAPS_REENCRYPT_PLAINTEXT_CLIENT),
+			NULL);
+
+	g_assert_nonnull(client);
+	assert_plaintext_refused(client);
+	test_client_free(client);
+}
+
+/* A LOCAL connection that sends anything is a client: its session is
+   logged although it never authenticates */
+static void test_local_logged_after_input(void)
+{
+	static const unsigned char header[] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
+		0x54, 0x0a, 0x20, 0x00, 0x00, 0x00,
+	};
+	gsize mark = test_log_mark();
+	struct test_client *client = connect_dovecot_as_proxy();
+
+	test_client_send_raw(client, header, sizeof(header));
+	g_free(read_greeting(client, PROTO_IMAP));
+	test_client_send(client, "b LOGOUT");
+	g_free(test_client_read_until(client, "b "));
+	test_client_free(client);
+	g_free(wait_disconnected(mark, "imap-login", TEST_PROXY_IP));
+}
+
+/* The post-login process cannot start (pop3 is /bin/false here): core
+   logs the disconnect without an auth result, still with TLS */
+static void test_internal_failure_logged_with_tls(void)
+{
+	gsize mark = test_log_mark();
+	const char *ip = failing_client_ip();
+	struct test_client *client =
+		connect_haproxy_from(ip, HAPROXY_POP3_TLS, NULL);
+	char *rip = g_strdup_printf("rip=%s,", ip);
+	char *line;
+
+	g_free(read_greeting(client, PROTO_POP3));
+	test_client_send(client, "USER plainuser");
+	g_free(test_client_read_line(client));
+	test_client_send(client, "PASS secret");
+	g_free(test_client_read_line(client));
+	test_client_free(client);
+	line = test_log_wait(mark, "pop3-login", "Internal login failure",
+			     rip, NULL);
+	if (line == NULL)
+		g_error("no Internal login failure line for %s", rip);
+	if (strstr(line, ", TLS") == NULL)
+		g_error("HAProxy's TLS not in the line: %s", line);
+	g_free(line);
+	g_free(rip);
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -243,7 +391,18 @@ int main(int argc, char **argv)
 			test_submission_starttls_refused);
 	g_test_add_func("/log/disconnect-during-sasl",
 			test_disconnect_during_sasl);
-	/* last: its failed attempt comes from HAProxy's own address */
+	g_test_add_func("/local/logged-after-input",
+			test_local_logged_after_input);
+	g_test_add_func("/local/unknown-not-trusted", test_unknown_not_trusted);
+	g_test_add_func("/reencrypt/plaintext-client-not-secured",
+			test_reencrypted_plaintext_not_secured);
+	g_test_add_func("/pop3/internal-failure-logged-with-tls",
+			test_internal_failure_logged_with_tls);
+	/* last: their failed attempts come from HAProxy's own address */
+	g_test_add_func("/local/plaintext-not-secured",
+			test_local_plaintext_not_secured);
+	g_test_add_func("/local/unknown-plaintext-not-secured",
+			test_unknown_plaintext_not_secured);
 	g_test_add_func("/local/mtls/external-no-cert",
 			test_local_mtls_external_no_cert);
 

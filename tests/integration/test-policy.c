@@ -136,7 +136,8 @@ static void test_local_without_tls(void)
 
 	g_assert_nonnull(line);
 	g_free(line);
-	test_client_send(client, "a LOGIN plainuser secret");
+	/* EXTERNAL is no plaintext mechanism: only the plugin refuses it */
+	test_client_send(client, "a AUTHENTICATE EXTERNAL =");
 	line = test_client_read_until(client, "a ");
 	g_assert_nonnull(line);
 	g_assert_true(g_str_has_prefix(line, "a NO"));
