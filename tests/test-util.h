@@ -19,5 +19,6 @@ gboolean test_bytes_equal(const struct proxy_header_bytes *bytes,
 			  const char *expected);
 
 void test_malformed_register(void);
+void test_encode_register(void);
 
 #endif
