@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "proxy-header.h"
+#include "proxy-header-encode.h"
 
 #define CORPUS_MAX_SIZE 4096
 #define TIME_ROUNDS 21
@@ -48,67 +48,61 @@ static void load_fixture(const char *dir, const char *name)
 	fclose(f);
 }
 
-static void put_tlv(unsigned char *p, size_t *pos, unsigned char type,
-		    const void *value, size_t len)
-{
-	p[(*pos)++] = type;
-	p[(*pos)++] = (unsigned char)(len >> 8);
-	p[(*pos)++] = (unsigned char)len;
-	memcpy(p + *pos, value, len);
-	*pos += len;
-}
-
 /* The largest valid header: SSL with every sub-TLV, ALPN, AUTHORITY,
    UNIQUE_ID, NETNS, custom TLVs up to the 2048-byte cap, and a CRC32C
    over all of it */
 static void build_worst_case(void)
 {
-	static const unsigned char sig[12] = {
-		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
-		0x54, 0x0a
-	};
+	static unsigned char filler[64];
+	static struct proxy_header_tlv fillers[PROXY_HEADER_MAX_SIZE /
+					       (3 + sizeof(filler))];
+	static char unique_id[PROXY_HEADER_UNIQUE_ID_MAX_SIZE];
 	struct corpus_header *h = &corpus[corpus_count++];
-	unsigned char *p = h->data, ssl[256], filler[64];
-	size_t pos = 0, ssl_len = 0, crc_pos;
-	char unique_id[129];
+	struct proxy_header hdr;
+	struct proxy_header_raw_tlvs raw = { fillers, 0, NULL, 0 };
+	const char *reason;
+	size_t base;
 
-	h->name = "worst-case-tlvs";
-	memcpy(p, sig, 12);
-	p[12] = 0x21;
-	p[13] = 0x21;
-	pos = 16;
-	memset(p + pos, 0x20, 36);	/* IPv6 addresses and ports */
-	pos += 36;
-	put_tlv(p, &pos, PROXY_HEADER_TLV_CRC32C, "\0\0\0\0", 4);
-	crc_pos = pos - 4;
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.version = 2;
+	hdr.command = PROXY_HEADER_CMD_PROXY;
+	hdr.family = PROXY_HEADER_FAMILY_INET6;
+	hdr.transport = PROXY_HEADER_TRANSPORT_STREAM;
+	memset(hdr.src.ip, 0x20, sizeof(hdr.src.ip));
+	memset(hdr.dst.ip, 0x20, sizeof(hdr.dst.ip));
+	hdr.src.port = hdr.dst.port = 0x2020;
+	hdr.have_crc32c = true;
+	hdr.have_ssl = true;
+	hdr.ssl_client = PROXY_HEADER_CLIENT_SSL |
+		PROXY_HEADER_CLIENT_CERT_CONN | PROXY_HEADER_CLIENT_CERT_SESS;
+	hdr.ssl_version = proxy_header_str("TLSv1.3");
+	hdr.ssl_cn = proxy_header_str("Firstname Lastname (user@example.org)");
+	hdr.ssl_cipher = proxy_header_str("TLS_AES_256_GCM_SHA384");
+	hdr.ssl_sig_alg = proxy_header_str("RSA-SHA256");
+	hdr.ssl_key_alg = proxy_header_str("RSA2048");
+	hdr.alpn = proxy_header_str("imap");
+	hdr.authority = proxy_header_str("imap.mail.example.org");
+	memset(unique_id, 'U', sizeof(unique_id));
+	hdr.unique_id.data = (const unsigned char *)unique_id;
+	hdr.unique_id.size = sizeof(unique_id);
+	hdr.netns = proxy_header_str("mailns");
 
-	ssl[0] = PROXY_HEADER_CLIENT_SSL | PROXY_HEADER_CLIENT_CERT_CONN |
-		PROXY_HEADER_CLIENT_CERT_SESS;
-	memset(ssl + 1, 0, 4);
-	ssl_len = 5;
-	put_tlv(ssl, &ssl_len, 0x21, "TLSv1.3", 7);
-	put_tlv(ssl, &ssl_len, 0x22, "Firstname Lastname (user@example.org)", 37);
-	put_tlv(ssl, &ssl_len, 0x23, "TLS_AES_256_GCM_SHA384", 22);
-	put_tlv(ssl, &ssl_len, 0x24, "RSA-SHA256", 10);
-	put_tlv(ssl, &ssl_len, 0x25, "RSA2048", 7);
-	put_tlv(p, &pos, PROXY_HEADER_TLV_SSL, ssl, ssl_len);
-	put_tlv(p, &pos, PROXY_HEADER_TLV_ALPN, "imap", 4);
-	put_tlv(p, &pos, PROXY_HEADER_TLV_AUTHORITY,
-		"imap.mail.example.org", 21);
-	memset(unique_id, 'U', 128);
-	put_tlv(p, &pos, PROXY_HEADER_TLV_UNIQUE_ID, unique_id, 128);
-	put_tlv(p, &pos, PROXY_HEADER_TLV_NETNS, "mailns", 6);
 	memset(filler, 0xa5, sizeof(filler));
-	while (pos + 3 + sizeof(filler) <= PROXY_HEADER_V2_MAX_SIZE)
-		put_tlv(p, &pos, 0xe0, filler, sizeof(filler));
-	p[14] = (unsigned char)((pos - 16) >> 8);
-	p[15] = (unsigned char)(pos - 16);
-	uint32_t crc = proxy_header_crc32c(0, p, pos);
-	p[crc_pos] = (unsigned char)(crc >> 24);
-	p[crc_pos + 1] = (unsigned char)(crc >> 16);
-	p[crc_pos + 2] = (unsigned char)(crc >> 8);
-	p[crc_pos + 3] = (unsigned char)crc;
-	h->size = pos;
+	base = proxy_header_encoded_size(&hdr, NULL, &reason);
+	while (base + (raw.count + 1) * (3 + sizeof(filler)) <=
+	       PROXY_HEADER_MAX_SIZE) {
+		fillers[raw.count].type = PROXY_HEADER_TLV_CUSTOM_MIN;
+		fillers[raw.count].value.data = filler;
+		fillers[raw.count].value.size = sizeof(filler);
+		raw.count++;
+	}
+	h->name = "worst-case-tlvs";
+	h->size = proxy_header_encode(&hdr, &raw, h->data, sizeof(h->data),
+				      &reason);
+	if (h->size == 0) {
+		fprintf(stderr, "worst case does not encode: %s\n", reason);
+		exit(2);
+	}
 }
 
 /* noinline: callgrind --toggle-collect counts exactly these calls */

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proxy-header-encode.h"
+
 #define MAX_SAMPLES 2000000
 
 enum mode { MODE_NONE, MODE_HEADER, MODE_EXTERNAL };
@@ -37,21 +39,35 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* From 192.0.2.99:54321 to 127.0.0.1:110, with TLS and a verified client
+   certificate whose CN is certuser */
 static void build_header(void)
 {
-	static const unsigned char fixed[] = {
-		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
-		0x54, 0x0a, 0x21, 0x11, 0x00, 0x00,
-		192, 0, 2, 99, 127, 0, 0, 1, 0xd4, 0x31, 0x00, 0x6e,
-		/* SSL: SSL|CERT_CONN|CERT_SESS, verify 0, VERSION, CN */
-		0x20, 0x00, 0x1a, 0x07, 0x00, 0x00, 0x00, 0x00,
-		0x21, 0x00, 0x07, 'T', 'L', 'S', 'v', '1', '.', '3',
-		0x22, 0x00, 0x08, 'c', 'e', 'r', 't', 'u', 's', 'e', 'r',
-	};
+	static const unsigned char src[4] = { 192, 0, 2, 99 };
+	static const unsigned char dst[4] = { 127, 0, 0, 1 };
+	struct proxy_header hdr;
+	const char *reason;
 
-	memcpy(header, fixed, sizeof(fixed));
-	header_size = sizeof(fixed);
-	header[15] = (unsigned char)(header_size - 16);
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.version = 2;
+	hdr.command = PROXY_HEADER_CMD_PROXY;
+	hdr.family = PROXY_HEADER_FAMILY_INET;
+	hdr.transport = PROXY_HEADER_TRANSPORT_STREAM;
+	memcpy(hdr.src.ip, src, sizeof(src));
+	memcpy(hdr.dst.ip, dst, sizeof(dst));
+	hdr.src.port = 54321;
+	hdr.dst.port = 110;
+	hdr.have_ssl = true;
+	hdr.ssl_client = PROXY_HEADER_CLIENT_SSL |
+		PROXY_HEADER_CLIENT_CERT_CONN | PROXY_HEADER_CLIENT_CERT_SESS;
+	hdr.ssl_version = proxy_header_str("TLSv1.3");
+	hdr.ssl_cn = proxy_header_str("certuser");
+	header_size = proxy_header_encode(&hdr, NULL, header, sizeof(header),
+					  &reason);
+	if (header_size == 0) {
+		fprintf(stderr, "PROXY header: %s\n", reason);
+		exit(2);
+	}
 }
 
 /* Read one line; returns 0 on success */

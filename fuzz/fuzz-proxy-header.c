@@ -1,8 +1,11 @@
-/* libFuzzer target for the PROXY header decoder. Besides not crashing
-   under ASan/UBSan, every answer must be consistent:
+/* libFuzzer target for the PROXY header decoder and encoder. Besides not
+   crashing under ASan/UBSan, every answer must be consistent:
    - COMPLETE: the header fits in the input and the 2048-byte cap, and
      decoding exactly the header gives the same length (the header never
-     depends on the bytes that follow it);
+     depends on the bytes that follow it); encoding what was decoded gives
+     a header that decodes to the same fields (decode(encode(x)) == x), of
+     the same size for v2 (only the TLV order may differ), and encoding
+     that again gives the same bytes;
    - NEED_MORE: at least one more byte, never past the cap;
    - INVALID: a reason. */
 
@@ -11,6 +14,7 @@
 #include <string.h>
 
 #include "proxy-header.h"
+#include "round-trip.h"
 
 static void check_view(const struct proxy_header *hdr)
 {
@@ -21,6 +25,7 @@ static void check_view(const struct proxy_header *hdr)
 		if (tlv.value.data + tlv.value.size >
 		    hdr->tlvs.data + hdr->tlvs.size)
 			abort();
+		(void)proxy_header_tlv_type_name(tlv.type);
 	}
 	if (proxy_header_client_cert_verified(hdr) &&
 	    (!proxy_header_client_cert_presented(hdr) ||
@@ -29,7 +34,54 @@ static void check_view(const struct proxy_header *hdr)
 	if (hdr->ssl_cn.data != NULL &&
 	    memchr(hdr->ssl_cn.data, '\0', hdr->ssl_cn.size) != NULL)
 		abort();
-	(void)proxy_header_tlv_type_name(tlv.type);
+}
+
+/* Encode into a heap buffer of exactly the header's size, so that ASan
+   sees a write past it; one byte less must be refused */
+static unsigned char *
+encode_exactly(const struct proxy_header *hdr,
+	       const struct proxy_header_raw_tlvs *raw, size_t *size_r)
+{
+	const char *reason;
+	size_t size = proxy_header_encoded_size(hdr, raw, &reason);
+	unsigned char *buf;
+
+	if (size == 0 || size > PROXY_HEADER_MAX_SIZE)
+		abort();
+	if ((buf = malloc(size)) == NULL)
+		abort();
+	if (proxy_header_encode(hdr, raw, buf, size - 1, &reason) != 0 ||
+	    proxy_header_encode(hdr, raw, buf, size, &reason) != size)
+		abort();
+	*size_r = size;
+	return buf;
+}
+
+static void check_round_trip(const struct proxy_header *hdr)
+{
+	static struct round_trip_raw raw;
+	struct proxy_header decoded;
+	unsigned char *encoded, *again;
+	size_t size, again_size, need;
+	const char *reason;
+
+	round_trip_raw_tlvs(hdr, &raw);
+	encoded = encode_exactly(hdr, &raw.raw, &size);
+	if (hdr->version == 2 && size != hdr->size)
+		abort();
+	if (proxy_header_decode(encoded, size, &decoded, &need,
+				&reason) != PROXY_HEADER_COMPLETE ||
+	    decoded.size != size ||
+	    round_trip_difference(hdr, &raw.raw, &decoded) != NULL)
+		abort();
+
+	/* HAProxy's order and spelling are a fixed point */
+	round_trip_raw_tlvs(&decoded, &raw);
+	again = encode_exactly(&decoded, &raw.raw, &again_size);
+	if (again_size != size || memcmp(again, encoded, size) != 0)
+		abort();
+	free(again);
+	free(encoded);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -50,6 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					&reason) != PROXY_HEADER_COMPLETE ||
 		    again.size != hdr.size)
 			abort();
+		check_round_trip(&hdr);
 		break;
 	case PROXY_HEADER_NEED_MORE:
 		if (need == 0 || size + need > PROXY_HEADER_MAX_SIZE)

@@ -1,8 +1,9 @@
 #!/bin/sh
-# Build the decoder's libFuzzer target with ASan and UBSan (Debian 12's
-# clang) and run it for SECONDS (default 60) on a corpus seeded with the
-# captured HAProxy headers. A crash leaves crash-* in the work directory
-# and a non-zero exit code. Usage: fuzz/run-fuzz.sh [SECONDS] [WORKDIR]
+# Build the libFuzzer target of the decoder and the encoder with ASan and
+# UBSan (Debian 12's clang) and run it for SECONDS (default 60) on a corpus
+# seeded with the captured HAProxy headers. A crash leaves crash-* in the
+# work directory and a non-zero exit code.
+# Usage: fuzz/run-fuzz.sh [SECONDS] [WORKDIR]
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
@@ -10,9 +11,9 @@ work=${2:-$top/build/fuzz}
 mkdir -p "$work/corpus"
 cp "$top"/tests/fixtures/*.bin "$work/corpus/"
 clang -g -O1 -std=c99 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all -I"$top/src" \
-	"$top/fuzz/fuzz-proxy-header.c" "$top"/src/proxy-header*.c \
-	-o "$work/fuzz-proxy-header"
+	-fno-sanitize-recover=all -I"$top/src" -I"$top/tests" \
+	"$top/fuzz/fuzz-proxy-header.c" "$top/tests/round-trip.c" \
+	"$top"/src/proxy-header*.c -o "$work/fuzz-proxy-header"
 cd "$work"
 ./fuzz-proxy-header -max_total_time="$seconds" -max_len=4096 \
 	-dict="$top/fuzz/proxy-header.dict" -print_final_stats=1 corpus

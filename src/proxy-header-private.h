@@ -9,6 +9,7 @@
 #define PROXY_HEADER_V1_MIN_SIZE 15
 #define PROXY_HEADER_V2_SIGNATURE "\r\n\r\n\0\r\nQUIT\n"
 #define PROXY_HEADER_V2_SIGNATURE_SIZE 12
+#define PROXY_HEADER_CRC32C_SIZE 4
 
 enum proxy_header_result
 proxy_header_decode_v1(const unsigned char *data, size_t size,

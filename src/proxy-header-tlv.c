@@ -6,8 +6,6 @@
 
 #include "proxy-header-private.h"
 
-#define SSL_TLV_FIXED_SIZE 5
-#define CRC32C_SIZE 4
 #define HOST_NAME_MAX_SIZE 253
 #define HOST_LABEL_MAX_SIZE 63
 
@@ -217,7 +215,7 @@ decode_ssl(const struct proxy_header_bytes *value, struct proxy_header *hdr,
 		*reason_r = "v2 header has more than one SSL TLV";
 		return false;
 	}
-	if (value->size < SSL_TLV_FIXED_SIZE) {
+	if (value->size < PROXY_HEADER_SSL_FIXED_SIZE) {
 		*reason_r = "SSL TLV is shorter than its 5-byte fixed part";
 		return false;
 	}
@@ -225,7 +223,7 @@ decode_ssl(const struct proxy_header_bytes *value, struct proxy_header *hdr,
 	hdr->ssl_client = value->data[0];
 	hdr->ssl_verify = proxy_header_be32(value->data + 1);
 
-	walk.pos = value->data + SSL_TLV_FIXED_SIZE;
+	walk.pos = value->data + PROXY_HEADER_SSL_FIXED_SIZE;
 	walk.end = value->data + value->size;
 	walk.truncated_reason = "SSL sub-TLV header is truncated";
 	walk.overrun_reason = "SSL sub-TLV length exceeds the SSL TLV";
@@ -274,7 +272,7 @@ decode_crc32c(const struct proxy_header_tlv *tlv, struct proxy_header *hdr,
 		*reason_r = "v2 header has more than one CRC32C TLV";
 		return false;
 	}
-	if (tlv->value.size != CRC32C_SIZE) {
+	if (tlv->value.size != PROXY_HEADER_CRC32C_SIZE) {
 		*reason_r = "CRC32C TLV is not 4 bytes long";
 		return false;
 	}
@@ -330,14 +328,15 @@ static bool
 verify_crc32c(const unsigned char *header, const struct proxy_header *hdr,
 	      const unsigned char *crc_pos)
 {
-	static const unsigned char zeros[CRC32C_SIZE] = { 0, 0, 0, 0 };
+	static const unsigned char zeros[PROXY_HEADER_CRC32C_SIZE] = { 0 };
 	size_t before = (size_t)(crc_pos - header);
 	uint32_t crc;
 
 	crc = proxy_header_crc32c(0, header, before);
-	crc = proxy_header_crc32c(crc, zeros, CRC32C_SIZE);
-	crc = proxy_header_crc32c(crc, crc_pos + CRC32C_SIZE,
-				  hdr->size - before - CRC32C_SIZE);
+	crc = proxy_header_crc32c(crc, zeros, PROXY_HEADER_CRC32C_SIZE);
+	crc = proxy_header_crc32c(crc, crc_pos + PROXY_HEADER_CRC32C_SIZE,
+				  hdr->size - before -
+				  PROXY_HEADER_CRC32C_SIZE);
 	return crc == hdr->crc32c;
 }
 

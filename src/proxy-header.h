@@ -76,6 +76,8 @@ enum proxy_header_tlv_type {
 #define PROXY_HEADER_CLIENT_SSL 0x01
 #define PROXY_HEADER_CLIENT_CERT_CONN 0x02
 #define PROXY_HEADER_CLIENT_CERT_SESS 0x04
+/* The SSL TLV's client byte and 32-bit verify result, before sub-TLVs */
+#define PROXY_HEADER_SSL_FIXED_SIZE 5
 
 /* A byte range inside the decoded buffer. data is NULL when absent. */
 struct proxy_header_bytes {

@@ -615,5 +615,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/crc32c", test_crc32c);
 	g_test_add_func("/names", test_names);
 	test_malformed_register();
+	test_encode_register();
 	return g_test_run();
 }

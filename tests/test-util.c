@@ -1,5 +1,7 @@
+#include <arpa/inet.h>
 #include <string.h>
 
+#include "proxy-header-encode.h"
 #include "test-util.h"
 
 GByteArray *test_hex(const char *hex)
@@ -69,4 +71,27 @@ GByteArray *test_v2(const char *ver_fam, const char *body)
 	g_byte_array_unref(fixed);
 	g_byte_array_unref(rest);
 	return data;
+}
+
+GByteArray *test_v2_tcp4_header(const char *src, guint16 src_port,
+				const char *dst, guint16 dst_port)
+{
+	unsigned char buf[PROXY_HEADER_MAX_SIZE];
+	struct proxy_header hdr;
+	const char *reason;
+	size_t size;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.version = 2;
+	hdr.command = PROXY_HEADER_CMD_PROXY;
+	hdr.family = PROXY_HEADER_FAMILY_INET;
+	hdr.transport = PROXY_HEADER_TRANSPORT_STREAM;
+	g_assert_cmpint(inet_pton(AF_INET, src, hdr.src.ip), ==, 1);
+	g_assert_cmpint(inet_pton(AF_INET, dst, hdr.dst.ip), ==, 1);
+	hdr.src.port = src_port;
+	hdr.dst.port = dst_port;
+	size = proxy_header_encode(&hdr, NULL, buf, sizeof(buf), &reason);
+	if (size == 0)
+		g_error("PROXY header: %s", reason);
+	return g_byte_array_append(g_byte_array_new(), buf, size);
 }

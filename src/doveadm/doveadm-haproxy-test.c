@@ -4,7 +4,6 @@
    step is printed; the exit code is 0 only if every step succeeded. */
 
 #include "lib.h"
-#include "buffer.h"
 #include "write-full.h"
 #include "net.h"
 #include "str.h"
@@ -13,7 +12,7 @@
 #include "doveadm.h"
 #include "doveadm-cmd.h"
 #include "doveadm-print.h"
-#include "proxy-header.h"
+#include "proxy-header-encode.h"
 #include "doveadm-haproxy.h"
 
 #include <errno.h>
@@ -60,118 +59,80 @@ static void print_step(const char *step, bool ok, const char *detail)
 		haproxy_test_failed = TRUE;
 }
 
-static void put_tlv(buffer_t *buf, uint8_t type, const void *value,
-		    size_t size)
-{
-	uint8_t hdr[3] = { type, (uint8_t)(size >> 8), (uint8_t)size };
-
-	/* parse_options() keeps every value far below this */
-	i_assert(size <= UINT16_MAX);
-	buffer_append(buf, hdr, sizeof(hdr));
-	buffer_append(buf, value, size);
-}
-
-static void put_ip(buffer_t *buf, const struct ip_addr *ip)
+static void
+set_endpoint(struct proxy_header_address *addr, const struct ip_addr *ip,
+	     in_port_t port)
 {
 	if (ip->family == AF_INET6)
-		buffer_append(buf, &ip->u.ip6, 16);
+		memcpy(addr->ip, &ip->u.ip6, 16);
 	else
-		buffer_append(buf, &ip->u.ip4, 4);
+		memcpy(addr->ip, &ip->u.ip4, 4);
+	addr->port = port;
 }
 
-static void put_be16(buffer_t *buf, uint16_t value)
+/* The header HAProxy would send for these options. v1 -L is
+   "PROXY UNKNOWN": v1 has no LOCAL command. */
+static void
+header_from_options(const struct haproxy_test_options *opts,
+		    struct proxy_header *hdr_r)
 {
-	uint8_t b[2] = { (uint8_t)(value >> 8), (uint8_t)value };
-
-	buffer_append(buf, b, 2);
-}
-
-static buffer_t *build_v1(const struct haproxy_test_options *opts)
-{
-	buffer_t *buf = t_buffer_create(PROXY_HEADER_V1_MAX_SIZE);
-
-	if (opts->local) {
-		str_append(buf, "PROXY UNKNOWN\r\n");
-		return buf;
-	}
-	str_printfa(buf, "PROXY %s %s %s %u %u\r\n",
-		    opts->src_ip.family == AF_INET6 ? "TCP6" : "TCP4",
-		    net_ip2addr(&opts->src_ip), net_ip2addr(&opts->dst_ip),
-		    opts->src_port, opts->dst_port);
-	return buf;
-}
-
-static void put_ssl_tlv(buffer_t *buf, const struct haproxy_test_options *opts)
-{
-	buffer_t *ssl = t_buffer_create(128);
-	uint8_t client = PROXY_HEADER_CLIENT_SSL;
-	uint32_t verify = opts->verify;
-	uint8_t v[4] = {
-		(uint8_t)(verify >> 24), (uint8_t)(verify >> 16),
-		(uint8_t)(verify >> 8), (uint8_t)verify
-	};
-
-	if (opts->cert_conn)
-		client |= PROXY_HEADER_CLIENT_CERT_CONN;
-	if (opts->cert_sess)
-		client |= PROXY_HEADER_CLIENT_CERT_SESS;
-	buffer_append(ssl, &client, 1);
-	buffer_append(ssl, v, 4);
-	put_tlv(ssl, PROXY_HEADER_TLV_SSL_VERSION, "TLSv1.3", 7);
-	if (opts->cn != NULL)
-		put_tlv(ssl, PROXY_HEADER_TLV_SSL_CN, opts->cn, strlen(opts->cn));
-	put_tlv(buf, PROXY_HEADER_TLV_SSL, ssl->data, ssl->used);
-}
-
-static buffer_t *build_v2(const struct haproxy_test_options *opts)
-{
-	static const uint8_t sig[] = {
-		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
-		0x54, 0x0a
-	};
-	buffer_t *buf = t_buffer_create(256);
-	size_t crc_pos = 0;
-	uint8_t ver_cmd = opts->local ? 0x20 : 0x21;
-	uint8_t fam = opts->local ? 0x00 :
-		(opts->src_ip.family == AF_INET6 ? 0x21 : 0x11);
-
-	buffer_append(buf, sig, sizeof(sig));
-	buffer_append(buf, &ver_cmd, 1);
-	buffer_append(buf, &fam, 1);
-	put_be16(buf, 0);
+	i_zero(hdr_r);
+	hdr_r->version = opts->v1 ? 1 : 2;
+	hdr_r->command = opts->local && !opts->v1 ? PROXY_HEADER_CMD_LOCAL :
+		PROXY_HEADER_CMD_PROXY;
 	if (!opts->local) {
-		put_ip(buf, &opts->src_ip);
-		put_ip(buf, &opts->dst_ip);
-		put_be16(buf, opts->src_port);
-		put_be16(buf, opts->dst_port);
+		hdr_r->family = opts->src_ip.family == AF_INET6 ?
+			PROXY_HEADER_FAMILY_INET6 : PROXY_HEADER_FAMILY_INET;
+		hdr_r->transport = PROXY_HEADER_TRANSPORT_STREAM;
+		set_endpoint(&hdr_r->src, &opts->src_ip, opts->src_port);
+		set_endpoint(&hdr_r->dst, &opts->dst_ip, opts->dst_port);
 	}
-	if (opts->crc32c) {
-		put_tlv(buf, PROXY_HEADER_TLV_CRC32C, "\0\0\0\0", 4);
-		crc_pos = buf->used - 4;
-	}
-	if (opts->authority != NULL) {
-		put_tlv(buf, PROXY_HEADER_TLV_AUTHORITY, opts->authority,
-			strlen(opts->authority));
-	}
-	if (opts->unique_id != NULL) {
-		put_tlv(buf, PROXY_HEADER_TLV_UNIQUE_ID, opts->unique_id,
-			strlen(opts->unique_id));
-	}
-	if (opts->tls)
-		put_ssl_tlv(buf, opts);
+	if (opts->v1)
+		return;
 
-	uint8_t *p = buffer_get_modifiable_data(buf, NULL);
-	i_assert(buf->used - 16 <= UINT16_MAX);
-	p[14] = (uint8_t)((buf->used - 16) >> 8);
-	p[15] = (uint8_t)(buf->used - 16);
-	if (opts->crc32c) {
-		uint32_t crc = proxy_header_crc32c(0, buf->data, buf->used);
-		p[crc_pos] = (uint8_t)(crc >> 24);
-		p[crc_pos + 1] = (uint8_t)(crc >> 16);
-		p[crc_pos + 2] = (uint8_t)(crc >> 8);
-		p[crc_pos + 3] = (uint8_t)crc;
+	hdr_r->have_crc32c = opts->crc32c;
+	hdr_r->authority = proxy_header_str(opts->authority);
+	hdr_r->unique_id = proxy_header_str(opts->unique_id);
+	if (opts->tls) {
+		hdr_r->have_ssl = TRUE;
+		hdr_r->ssl_client = PROXY_HEADER_CLIENT_SSL;
+		if (opts->cert_conn)
+			hdr_r->ssl_client |= PROXY_HEADER_CLIENT_CERT_CONN;
+		if (opts->cert_sess)
+			hdr_r->ssl_client |= PROXY_HEADER_CLIENT_CERT_SESS;
+		hdr_r->ssl_verify = opts->verify;
+		hdr_r->ssl_version = proxy_header_str("TLSv1.3");
+		hdr_r->ssl_cn = proxy_header_str(opts->cn);
 	}
-	return buf;
+}
+
+/* The options' header into buf; FALSE after logging why it cannot be
+   sent */
+static bool
+build_header(const struct haproxy_test_options *opts,
+	     unsigned char buf[PROXY_HEADER_MAX_SIZE], size_t *size_r)
+{
+	struct proxy_header hdr;
+	const char *reason, *size_reason;
+	size_t size;
+
+	header_from_options(opts, &hdr);
+	*size_r = proxy_header_encode(&hdr, NULL, buf, PROXY_HEADER_MAX_SIZE,
+				      &reason);
+	if (*size_r > 0)
+		return TRUE;
+	/* the plugin would close the connection at once: that tests
+	   nothing but the limit, and no HAProxy sends such a header */
+	size = proxy_header_encoded_size(&hdr, NULL, &size_reason);
+	if (size > PROXY_HEADER_MAX_SIZE) {
+		i_error("haproxy test: The PROXY header would be %zu bytes, "
+			"more than the %d the decoder accepts", size,
+			PROXY_HEADER_MAX_SIZE);
+	} else {
+		i_error("haproxy test: Cannot build the PROXY header: %s",
+			reason);
+	}
+	return FALSE;
 }
 
 static int conn_write(struct haproxy_test_conn *conn, const void *data,
@@ -452,20 +413,20 @@ parse_options(struct doveadm_cmd_context *cctx,
 
 static void
 haproxy_test_run(const struct haproxy_test_options *opts,
-		 const buffer_t *header, const struct ip_addr *ip,
-		 in_port_t port)
+		 const unsigned char *header, size_t header_size,
+		 const struct ip_addr *ip, in_port_t port)
 {
 	struct haproxy_test_conn conn = { .fd = -1 };
 
 	conn.buf = t_str_new(1024);
 	if (!conn_connect(&conn, ip, port))
 		return;
-	if (conn_write(&conn, header->data, header->used) < 0)
+	if (conn_write(&conn, header, header_size) < 0)
 		print_step("header", FALSE, t_strdup_printf("write: %m"));
 	else {
 		print_step("header", TRUE, t_strdup_printf("v%d %s, %zu bytes",
 			   opts->v1 ? 1 : 2, opts->local ? "LOCAL" : "PROXY",
-			   header->used));
+			   header_size));
 		if ((!opts->ssl || conn_start_tls(&conn)) &&
 		    greeting_step(&conn, opts->protocol) && opts->external)
 			(void)external_step(&conn, opts->protocol);
@@ -483,7 +444,8 @@ static void cmd_haproxy_test(struct doveadm_cmd_context *cctx)
 	const char *target, *host;
 	struct ip_addr ip;
 	in_port_t port;
-	buffer_t *header;
+	unsigned char header[PROXY_HEADER_MAX_SIZE];
+	size_t header_size;
 
 	if (!parse_options(cctx, &opts, &target)) {
 		doveadm_exit_code = EX_USAGE;
@@ -495,13 +457,7 @@ static void cmd_haproxy_test(struct doveadm_cmd_context *cctx)
 		doveadm_exit_code = EX_USAGE;
 		return;
 	}
-	header = opts.v1 ? build_v1(&opts) : build_v2(&opts);
-	/* the plugin would close the connection at once: that tests
-	   nothing but the limit, and no HAProxy sends such a header */
-	if (header->used > PROXY_HEADER_V2_MAX_SIZE) {
-		i_error("haproxy test: The PROXY header would be %zu bytes, "
-			"more than the %d the decoder accepts", header->used,
-			PROXY_HEADER_V2_MAX_SIZE);
+	if (!build_header(&opts, header, &header_size)) {
 		doveadm_exit_code = EX_USAGE;
 		return;
 	}
@@ -511,7 +467,7 @@ static void cmd_haproxy_test(struct doveadm_cmd_context *cctx)
 	doveadm_print_header("detail", "detail",
 			     DOVEADM_PRINT_HEADER_FLAG_EXPAND);
 	haproxy_test_failed = FALSE;
-	haproxy_test_run(&opts, header, &ip, port);
+	haproxy_test_run(&opts, header, header_size, &ip, port);
 	if (haproxy_test_failed)
 		doveadm_exit_code = EX_UNAVAILABLE;
 }

@@ -6,6 +6,7 @@
 #include "test-client.h"
 #include "test-env.h"
 #include "test-protocol.h"
+#include "test-util.h"
 
 static void test_imap_plain_login(void)
 {
@@ -94,11 +95,8 @@ static void test_external_protocol(gconstpointer data)
 	g_free(reply);
 }
 
-static const unsigned char v2_header_from_192_0_2_10[] = {
-	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
-	0x21, 0x11, 0x00, 0x0c,
-	192, 0, 2, 10,  127, 0, 0, 1,  0xd4, 0x31,  0x00, 0x8f,
-};
+/* built in main() */
+static GByteArray *v2_header_from_192_0_2_10;
 
 static struct test_client *connect_dovecot_as_proxy(enum test_dovecot_port port)
 {
@@ -117,8 +115,8 @@ static void test_untrusted_peer(void)
 				    test_dovecot_port(DOVECOT_IMAP), NULL);
 
 	g_assert_nonnull(client);
-	test_client_send_raw(client, v2_header_from_192_0_2_10,
-			     sizeof(v2_header_from_192_0_2_10));
+	test_client_send_raw(client, v2_header_from_192_0_2_10->data,
+			     v2_header_from_192_0_2_10->len);
 	/* closed without a greeting */
 	g_assert_true(test_client_wait_closed(client));
 	test_client_free(client);
@@ -134,11 +132,12 @@ static void test_invalid_header(void)
 {
 	gsize mark = test_log_mark();
 	struct test_client *client = connect_dovecot_as_proxy(DOVECOT_IMAP);
-	unsigned char header[sizeof(v2_header_from_192_0_2_10)];
+	GByteArray *header =
+		test_v2_tcp4_header("192.0.2.10", 54321, "127.0.0.1", 143);
 
-	memcpy(header, v2_header_from_192_0_2_10, sizeof(header));
-	header[12] = 0x22;	/* command 2 does not exist */
-	test_client_send_raw(client, header, sizeof(header));
+	header->data[12] = 0x22;	/* command 2 does not exist */
+	test_client_send_raw(client, header->data, header->len);
+	g_byte_array_unref(header);
 	g_assert_true(test_client_wait_closed(client));
 	test_client_free(client);
 	assert_log(mark, "imap-login: Error: haproxy-tlv: rip=" TEST_PROXY_IP
@@ -260,8 +259,9 @@ static void test_trickled_header(gconstpointer data)
 	gsize mark = test_log_mark();
 	struct test_client *client = connect_dovecot_as_proxy(port);
 
-	for (size_t i = 0; i < sizeof(v2_header_from_192_0_2_10); i++) {
-		test_client_send_raw(client, v2_header_from_192_0_2_10 + i, 1);
+	for (size_t i = 0; i < v2_header_from_192_0_2_10->len; i++) {
+		test_client_send_raw(client,
+				     v2_header_from_192_0_2_10->data + i, 1);
 		g_usleep(20 * 1000);
 	}
 	char *line = read_greeting(client, proto);
@@ -283,7 +283,7 @@ static void test_unfinished_header(gconstpointer data)
 	gsize mark = test_log_mark();
 	struct test_client *stuck = connect_dovecot_as_proxy(port);
 
-	test_client_send_raw(stuck, v2_header_from_192_0_2_10, 10);
+	test_client_send_raw(stuck, v2_header_from_192_0_2_10->data, 10);
 	/* other clients are served while that header is pending (pop3-login
 	   runs one process for all clients: service_count = 0) */
 	char *reply = external_through(hport, proto, "client");
@@ -487,6 +487,8 @@ int main(int argc, char **argv)
 	int ret;
 
 	g_test_init(&argc, &argv, NULL);
+	v2_header_from_192_0_2_10 =
+		test_v2_tcp4_header("192.0.2.10", 54321, "127.0.0.1", 143);
 	g_test_add_func("/imap/plain-login", test_imap_plain_login);
 	g_test_add_func("/imap/post-login-gets-socket",
 			test_post_login_gets_socket);
@@ -528,5 +530,6 @@ int main(int argc, char **argv)
 	test_env_start();
 	ret = g_test_run();
 	test_env_stop();
+	g_byte_array_unref(v2_header_from_192_0_2_10);
 	return ret;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "test-protocol.h"
+#include "test-util.h"
 
 #define CONCURRENT_CLIENTS 1000
 #define STALLED_CLIENTS 20
@@ -21,11 +22,8 @@
 	"after " LOAD_HAPROXY_TIMEOUT_SECS " secs waiting for the PROXY " \
 	"header (10 bytes received)"
 
-static const unsigned char header[] = {
-	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
-	0x21, 0x11, 0x00, 0x0c,
-	192, 0, 2, 77,  127, 0, 0, 1,  0xd4, 0x31,  0x00, 0x6e,
-};
+/* from 192.0.2.77, built in main() */
+static GByteArray *header;
 
 static void raise_fd_limit(void)
 {
@@ -74,15 +72,15 @@ static void test_concurrent_trickle(void)
 	raise_fd_limit();
 	for (unsigned int i = 0; i < STALLED_CLIENTS; i++) {
 		stalled[i] = connect_pop3();
-		test_client_send_raw(stalled[i], header, 10);
+		test_client_send_raw(stalled[i], header->data, 10);
 	}
 	for (unsigned int i = 0; i < CONCURRENT_CLIENTS; i++)
 		clients[i] = connect_pop3();
 	/* one byte per client per round: every header is pending in the
 	   same process at once */
-	for (size_t b = 0; b < sizeof(header); b++) {
+	for (size_t b = 0; b < header->len; b++) {
 		for (unsigned int i = 0; i < CONCURRENT_CLIENTS; i++)
-			test_client_send_raw(clients[i], header + b, 1);
+			test_client_send_raw(clients[i], header->data + b, 1);
 		g_usleep(20 * 1000);
 	}
 	for (unsigned int i = 0; i < CONCURRENT_CLIENTS; i++) {
@@ -121,7 +119,7 @@ static void test_sequential(void)
 	for (unsigned int i = 0; i < SEQUENTIAL_CLIENTS; i++) {
 		struct test_client *client = connect_pop3();
 
-		test_client_send_raw(client, header, sizeof(header));
+		test_client_send_raw(client, header->data, header->len);
 		if (greeted_and_quit(client))
 			served++;
 		test_client_free(client);
@@ -134,11 +132,13 @@ int main(int argc, char **argv)
 	int ret;
 
 	g_test_init(&argc, &argv, NULL);
+	header = test_v2_tcp4_header("192.0.2.77", 54321, "127.0.0.1", 110);
 	g_test_add_func("/load/concurrent-trickle", test_concurrent_trickle);
 	g_test_add_func("/load/sequential", test_sequential);
 
 	test_env_start_with("haproxy_timeout = " LOAD_HAPROXY_TIMEOUT_SECS " s\n");
 	ret = g_test_run();
 	test_env_stop();
+	g_byte_array_unref(header);
 	return ret;
 }
