@@ -73,25 +73,47 @@ GByteArray *test_v2(const char *ver_fam, const char *body)
 	return data;
 }
 
-GByteArray *test_v2_tcp4_header(const char *src, guint16 src_port,
-				const char *dst, guint16 dst_port)
+GByteArray *test_encode(const struct proxy_header *hdr)
 {
 	unsigned char buf[PROXY_HEADER_MAX_SIZE];
-	struct proxy_header hdr;
 	const char *reason;
 	size_t size;
 
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.version = 2;
-	hdr.command = PROXY_HEADER_CMD_PROXY;
-	hdr.family = PROXY_HEADER_FAMILY_INET;
-	hdr.transport = PROXY_HEADER_TRANSPORT_STREAM;
+	size = proxy_header_encode(hdr, NULL, buf, sizeof(buf), &reason);
+	if (size == 0)
+		g_error("PROXY header: %s", reason);
+	return g_byte_array_append(g_byte_array_new(), buf, size);
+}
+
+void test_v2_init(struct proxy_header *hdr, enum proxy_header_command command,
+		  enum proxy_header_family family)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->version = 2;
+	hdr->command = command;
+	hdr->family = family;
+	if (family != PROXY_HEADER_FAMILY_UNSPEC)
+		hdr->transport = PROXY_HEADER_TRANSPORT_STREAM;
+}
+
+struct proxy_header_bytes test_str_bytes(const char *str)
+{
+	struct proxy_header_bytes bytes = {
+		.data = (const unsigned char *)str,
+		.size = strlen(str),
+	};
+	return bytes;
+}
+
+GByteArray *test_v2_tcp4_header(const char *src, guint16 src_port,
+				const char *dst, guint16 dst_port)
+{
+	struct proxy_header hdr;
+
+	test_v2_init(&hdr, PROXY_HEADER_CMD_PROXY, PROXY_HEADER_FAMILY_INET);
 	g_assert_cmpint(inet_pton(AF_INET, src, hdr.src.ip), ==, 1);
 	g_assert_cmpint(inet_pton(AF_INET, dst, hdr.dst.ip), ==, 1);
 	hdr.src.port = src_port;
 	hdr.dst.port = dst_port;
-	size = proxy_header_encode(&hdr, NULL, buf, sizeof(buf), &reason);
-	if (size == 0)
-		g_error("PROXY header: %s", reason);
-	return g_byte_array_append(g_byte_array_new(), buf, size);
+	return test_encode(&hdr);
 }

@@ -11,6 +11,13 @@ GByteArray *test_hex(const char *hex);
 /* A v2 header: signature, version/command and family bytes as hex, the
    length computed, then body */
 GByteArray *test_v2(const char *ver_fam, const char *body);
+/* hdr encoded by the library's encoder (no raw TLVs) */
+GByteArray *test_encode(const struct proxy_header *hdr);
+/* hdr cleared to a v2 header with the command and family given */
+void test_v2_init(struct proxy_header *hdr, enum proxy_header_command command,
+		  enum proxy_header_family family);
+/* bytes pointing to a NUL-terminated string */
+struct proxy_header_bytes test_str_bytes(const char *str);
 /* What HAProxy's send-proxy-v2 sends for a TCP client src:src_port
    connected to dst:dst_port (IPv4 addresses), built by the encoder */
 GByteArray *test_v2_tcp4_header(const char *src, guint16 src_port,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "test-protocol.h"
+#include "test-util.h"
 
 /* The test CA has a CRL (env.sh), so the proxy's certificate is valid to
    Dovecot: a login as the proxy would show if a guard failed */
@@ -241,13 +242,17 @@ static struct test_client *connect_plaintext(enum test_haproxy_port port)
 	return client;
 }
 
-static struct test_client *connect_dovecot_as_proxy(void)
+/* hdr sent to the imap listener from HAProxy's address */
+static struct test_client *send_header(const struct proxy_header *hdr)
 {
+	GByteArray *header = test_encode(hdr);
 	struct test_client *client =
 		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
 				    test_dovecot_port(DOVECOT_IMAP), NULL);
 
 	g_assert_nonnull(client);
+	test_client_send_raw(client, header->data, header->len);
+	g_byte_array_unref(header);
 	return client;
 }
 
@@ -272,14 +277,12 @@ static void assert_plaintext_refused(struct test_client *client)
    and HAProxy share the loopback, which core alone calls secured. */
 static void test_local_plaintext_not_secured(void)
 {
-	static const unsigned char header[] = {
-		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
-		0x54, 0x0a, 0x20, 0x00, 0x00, 0x08,
-		0x20, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00,
-	};
-	struct test_client *client = connect_dovecot_as_proxy();
+	struct proxy_header hdr;
+	struct test_client *client;
 
-	test_client_send_raw(client, header, sizeof(header));
+	test_v2_init(&hdr, PROXY_HEADER_CMD_LOCAL, PROXY_HEADER_FAMILY_UNSPEC);
+	hdr.have_ssl = TRUE;
+	client = send_header(&hdr);
 	assert_plaintext_refused(client);
 	test_client_free(client);
 }
@@ -331,14 +334,12 @@ static void test_reencrypted_plaintext_not_secured(void)
    logged although it never authenticates */
 static void test_local_logged_after_input(void)
 {
-	static const unsigned char header[] = {
-		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
-		0x54, 0x0a, 0x20, 0x00, 0x00, 0x00,
-	};
 	gsize mark = test_log_mark();
-	struct test_client *client = connect_dovecot_as_proxy();
+	struct proxy_header hdr;
+	struct test_client *client;
 
-	test_client_send_raw(client, header, sizeof(header));
+	test_v2_init(&hdr, PROXY_HEADER_CMD_LOCAL, PROXY_HEADER_FAMILY_UNSPEC);
+	client = send_header(&hdr);
 	g_free(read_greeting(client, PROTO_IMAP));
 	test_client_send(client, "b LOGOUT");
 	g_free(test_client_read_until(client, "b "));

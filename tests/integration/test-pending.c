@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "test-protocol.h"
+#include "test-util.h"
 
 /* env.sh: pop3-login's listener without haproxy = yes */
 #define DOVECOT_POP3_DIRECT ((enum test_dovecot_port)6)
@@ -55,56 +56,22 @@
 	"  login_access_sockets = " ACCESS_SOCKET_NAME "\n" \
 	"}\n"
 
-/* PROXY v2 SSL TLV (HAProxy's doc/proxy-protocol.txt) */
-#define PP2_TYPE_SSL 0x20
-#define PP2_SUBTYPE_SSL_VERSION 0x21
-#define PP2_SUBTYPE_SSL_CN 0x22
-#define PP2_CLIENT_SSL 0x01
-#define PP2_CLIENT_CERT_CONN 0x02
-
-static void append_tlv(GByteArray *out, guint8 type, const void *value,
-		       gsize size)
-{
-	guint8 head[3] = { type, (guint8)(size >> 8), (guint8)size };
-
-	g_assert_cmpuint(size, <=, 0xffff);
-	g_byte_array_append(out, head, sizeof(head));
-	g_byte_array_append(out, value, (guint)size);
-}
-
 /* A v2 PROXY header from src_ip for a client whose certificate HAProxy
    verified (verify 0, CERT_CONN) with CN certuser */
 static GByteArray *v2_header_verified_cn(const char *src_ip)
 {
-	static const guint8 signature[] = {
-		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51,
-		0x55, 0x49, 0x54, 0x0a,
-	};
-	static const guint8 ssl_head[] = {
-		PP2_CLIENT_SSL | PP2_CLIENT_CERT_CONN, 0, 0, 0, 0,
-	};
-	GByteArray *ssl = g_byte_array_new();
-	GByteArray *out = g_byte_array_new();
-	struct in_addr src, dst;
-	guint8 ports[4] = { 0xd4, 0x31, 0x00, 110 };
+	struct proxy_header hdr;
 
-	g_byte_array_append(ssl, ssl_head, sizeof(ssl_head));
-	append_tlv(ssl, PP2_SUBTYPE_SSL_VERSION, "TLSv1.3", 7);
-	append_tlv(ssl, PP2_SUBTYPE_SSL_CN, "certuser", 8);
-
-	g_assert_cmpint(inet_pton(AF_INET, src_ip, &src), ==, 1);
-	g_assert_cmpint(inet_pton(AF_INET, "127.0.0.1", &dst), ==, 1);
-	gsize len = 12 + 3 + ssl->len;
-	guint8 head[4] = { 0x21, 0x11, (guint8)(len >> 8), (guint8)len };
-
-	g_byte_array_append(out, signature, sizeof(signature));
-	g_byte_array_append(out, head, sizeof(head));
-	g_byte_array_append(out, (const guint8 *)&src, 4);
-	g_byte_array_append(out, (const guint8 *)&dst, 4);
-	g_byte_array_append(out, ports, sizeof(ports));
-	append_tlv(out, PP2_TYPE_SSL, ssl->data, ssl->len);
-	g_byte_array_unref(ssl);
-	return out;
+	test_v2_init(&hdr, PROXY_HEADER_CMD_PROXY, PROXY_HEADER_FAMILY_INET);
+	g_assert_cmpint(inet_pton(AF_INET, src_ip, hdr.src.ip), ==, 1);
+	g_assert_cmpint(inet_pton(AF_INET, "127.0.0.1", hdr.dst.ip), ==, 1);
+	hdr.src.port = 54321;
+	hdr.dst.port = 110;
+	hdr.have_ssl = TRUE;
+	hdr.ssl_client = PROXY_HEADER_CLIENT_SSL | PROXY_HEADER_CLIENT_CERT_CONN;
+	hdr.ssl_version = test_str_bytes("TLSv1.3");
+	hdr.ssl_cn = test_str_bytes("certuser");
+	return test_encode(&hdr);
 }
 
 /* A plain connection from 127.0.0.1 with a chosen source port (0: any).

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "test-protocol.h"
+#include "test-util.h"
 
 static const char policy_conf[] =
 	"haproxy_tlv_require_client_cert = yes\n"
@@ -92,30 +93,29 @@ static void test_v1_unknown_refused(void)
 		   "yes: connection closed", NULL, NULL);
 }
 
-static struct test_client *send_header(const unsigned char *header,
-				       gsize size)
+static struct test_client *send_header(const struct proxy_header *hdr)
 {
+	GByteArray *header = test_encode(hdr);
 	struct test_client *client =
 		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
 				    test_dovecot_port(DOVECOT_IMAP), NULL);
 
 	g_assert_nonnull(client);
-	test_client_send_raw(client, header, size);
+	test_client_send_raw(client, header->data, header->len);
+	g_byte_array_unref(header);
 	return client;
 }
 
 /* PROXY with family UNIX (addresses Dovecot cannot use) is a client too */
 static void test_unix_family_refused(void)
 {
-	unsigned char header[16 + 216] = {
-		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
-		0x54, 0x0a, 0x21, 0x31, 0x00, 216,
-	};
 	gsize mark = test_log_mark();
+	struct proxy_header hdr;
 	struct test_client *client;
 
-	memcpy(header + 16, "/run/haproxy/imap.sock", 22);
-	client = send_header(header, sizeof(header));
+	test_v2_init(&hdr, PROXY_HEADER_CMD_PROXY, PROXY_HEADER_FAMILY_UNIX);
+	hdr.src.unix_path = test_str_bytes("/run/haproxy/imap.sock");
+	client = send_header(&hdr);
 	g_assert_true(test_client_wait_closed(client));
 	test_client_free(client);
 	assert_log(mark, "Warning: haproxy-tlv: rip=" TEST_PROXY_IP ": PROXY "
@@ -126,14 +126,14 @@ static void test_unix_family_refused(void)
 /* LOCAL without TLS: the greeting a health check expects, but no login */
 static void test_local_without_tls(void)
 {
-	static const unsigned char header[] = {
-		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
-		0x54, 0x0a, 0x20, 0x00, 0x00, 0x00,
-	};
 	gsize mark = test_log_mark();
-	struct test_client *client = send_header(header, sizeof(header));
-	char *line = read_greeting(client, PROTO_IMAP);
+	struct proxy_header hdr;
+	struct test_client *client;
+	char *line;
 
+	test_v2_init(&hdr, PROXY_HEADER_CMD_LOCAL, PROXY_HEADER_FAMILY_UNSPEC);
+	client = send_header(&hdr);
+	line = read_greeting(client, PROTO_IMAP);
 	g_assert_nonnull(line);
 	g_free(line);
 	/* EXTERNAL is no plaintext mechanism: only the plugin refuses it */
