@@ -17,6 +17,7 @@
 #include "doveadm-print.h"
 #include "proxy-header.h"
 #include "haproxy-tlv-escape.h"
+#include "haproxy-tlv-net.h"
 #include "doveadm-haproxy.h"
 
 #include <ctype.h>
@@ -127,21 +128,10 @@ address_str(const struct proxy_header *hdr,
 {
 	struct ip_addr ip;
 
-	i_zero(&ip);
-	switch (hdr->family) {
-	case PROXY_HEADER_FAMILY_INET:
-		ip.family = AF_INET;
-		memcpy(&ip.u.ip4, addr->ip, 4);
+	if (haproxy_tlv_net_header_ip(hdr->family, addr, &ip))
 		return net_ip2addr(&ip);
-	case PROXY_HEADER_FAMILY_INET6:
-		ip.family = AF_INET6;
-		memcpy(&ip.u.ip6, addr->ip, 16);
-		return net_ip2addr(&ip);
-	case PROXY_HEADER_FAMILY_UNIX:
+	if (hdr->family == PROXY_HEADER_FAMILY_UNIX)
 		return bytes_printable(&addr->unix_path);
-	case PROXY_HEADER_FAMILY_UNSPEC:
-		break;
-	}
 	return "";
 }
 
@@ -263,21 +253,13 @@ static int
 ip_in_networks(const struct ip_addr *ip, const char *networks,
 	       const char *setting)
 {
-	const char *const *net;
-	struct ip_addr net_ip;
-	unsigned int bits;
+	const char *error;
+	int ret;
 
-	if (networks == NULL)
-		return 0;
-	for (net = t_strsplit_spaces(networks, ", "); *net != NULL; net++) {
-		if (net_parse_range(*net, &net_ip, &bits) < 0) {
-			i_error("%s: Invalid network '%s'", setting, *net);
-			return -1;
-		}
-		if (net_is_in_network(ip, &net_ip, bits))
-			return 1;
-	}
-	return 0;
+	ret = haproxy_tlv_net_is_in_networks(ip, networks, &error);
+	if (ret < 0)
+		i_error("%s: %s", setting, error);
+	return ret;
 }
 
 static const char *wait_status_str(int status)

@@ -19,6 +19,7 @@
 #include "master-service-private.h"
 #include "master-service-settings.h"
 #include "proxy-header.h"
+#include "haproxy-tlv-net.h"
 #include "haproxy-tlv-plugin.h"
 
 #include <sys/socket.h>
@@ -190,22 +191,13 @@ static bool haproxy_tlv_peer_is_trusted(const struct ip_addr *ip,
 {
 	const char *networks =
 		master_service_settings_get(master_service)->haproxy_trusted_networks;
-	const char *const *net;
-	struct ip_addr net_ip;
-	unsigned int bits;
+	const char *error;
+	int ret;
 
-	if (networks == NULL)
-		return FALSE;
-	for (net = t_strsplit_spaces(networks, ", "); *net != NULL; net++) {
-		if (net_parse_range(*net, &net_ip, &bits) < 0) {
-			e_error(event, "haproxy_trusted_networks: "
-				"Invalid network '%s'", *net);
-			return FALSE;
-		}
-		if (net_is_in_network(ip, &net_ip, bits))
-			return TRUE;
-	}
-	return FALSE;
+	ret = haproxy_tlv_net_is_in_networks(ip, networks, &error);
+	if (ret < 0)
+		e_error(event, "haproxy_trusted_networks: %s", error);
+	return ret > 0;
 }
 
 static void haproxy_tlv_conn_free(struct haproxy_tlv_conn **_hpconn)

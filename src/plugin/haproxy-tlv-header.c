@@ -7,6 +7,7 @@
 #include "master-service.h"
 #include "proxy-header.h"
 #include "haproxy-tlv-escape.h"
+#include "haproxy-tlv-net.h"
 #include "haproxy-tlv-plugin.h"
 
 static const char *
@@ -108,20 +109,6 @@ haproxy_tlv_header_fields(const struct haproxy_tlv_header *header,
 	return count;
 }
 
-static void
-address_to_ip(enum proxy_header_family family,
-	      const struct proxy_header_address *addr, struct ip_addr *ip_r)
-{
-	i_zero(ip_r);
-	if (family == PROXY_HEADER_FAMILY_INET) {
-		ip_r->family = AF_INET;
-		memcpy(&ip_r->u.ip4, addr->ip, sizeof(ip_r->u.ip4));
-	} else {
-		ip_r->family = AF_INET6;
-		memcpy(&ip_r->u.ip6, addr->ip, sizeof(ip_r->u.ip6));
-	}
-}
-
 void haproxy_tlv_header_apply(const struct proxy_header *hdr,
 			      struct master_service_connection *conn)
 {
@@ -130,8 +117,10 @@ void haproxy_tlv_header_apply(const struct proxy_header *hdr,
 	     hdr->family != PROXY_HEADER_FAMILY_INET6))
 		return;
 
-	address_to_ip(hdr->family, &hdr->src, &conn->remote_ip);
-	address_to_ip(hdr->family, &hdr->dst, &conn->local_ip);
+	(void)haproxy_tlv_net_header_ip(hdr->family, &hdr->src,
+					&conn->remote_ip);
+	(void)haproxy_tlv_net_header_ip(hdr->family, &hdr->dst,
+					&conn->local_ip);
 	conn->remote_port = hdr->src.port;
 	conn->local_port = hdr->dst.port;
 	conn->proxied = TRUE;
