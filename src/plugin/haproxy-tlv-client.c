@@ -5,7 +5,6 @@
 #include "lib.h"
 #include "ioloop.h"
 #include "str.h"
-#include "str-sanitize.h"
 #include "strescape.h"
 #include "module-context.h"
 #include "iostream-ssl.h"
@@ -14,6 +13,8 @@
 #include "login-common.h"
 #include "login-settings.h"
 #include "client-common.h"
+#include "proxy-header.h"
+#include "haproxy-tlv-fields.h"
 #include "haproxy-tlv-plugin.h"
 
 #define HAPROXY_TLV_CONTEXT(obj) \
@@ -22,7 +23,9 @@
 struct haproxy_tlv_client {
 	union login_client_module_context module_ctx;
 
-	const struct haproxy_tlv_header *header;
+	/* Owned by the client: login-common keeps pointers into it as
+	   local_name and client_cert_common_name until the client is freed */
+	struct haproxy_tlv_header *header;
 	/* The TLS stream a `ssl = yes` listener has with the proxy. Hidden
 	   from login-common while an authentication starts, so that it takes
 	   cert_username from the header and never the proxy's certificate. */
@@ -122,13 +125,15 @@ haproxy_tlv_client_auth_allowed(struct client *client,
 	}
 	/* a LOCAL header without TLS got its greeting (health checks need
 	   one), but it is no TLS client either */
-	if (haproxy_tlv_policy.require_tls && !header->tls) {
+	if (haproxy_tlv_policy.require_tls &&
+	    !proxy_header_is_tls(&header->hdr)) {
 		return haproxy_tlv_client_auth_refused(client,
 			"haproxy_tlv_tls_required",
 			"the PROXY header does not report TLS "
 			"(haproxy_tlv_require_tls = yes)");
 	}
-	if (haproxy_tlv_policy.require_client_cert && !header->cert_verified) {
+	if (haproxy_tlv_policy.require_client_cert &&
+	    !proxy_header_client_cert_verified(&header->hdr)) {
 		return haproxy_tlv_client_auth_refused(client,
 			"haproxy_tlv_client_cert_required",
 			"no verified client certificate was forwarded "
@@ -280,59 +285,58 @@ static void haproxy_tlv_client_destroy(struct client *client)
 		hclient->module_ctx.super.destroy(client);
 }
 
+/* The last reference is gone: nothing reads the client's local_name or
+   cert_username any more */
+static void haproxy_tlv_client_free(struct client *client)
+{
+	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
+
+	if (hclient->module_ctx.super.free != NULL)
+		hclient->module_ctx.super.free(client);
+	haproxy_tlv_header_free(&hclient->header);
+}
+
 static void
 haproxy_tlv_client_add_forward_fields(struct client *client,
 				      struct haproxy_tlv_client *hclient)
 {
-	struct haproxy_tlv_field fields[HAPROXY_TLV_FIELDS_MAX];
-	unsigned int i, count;
+	const char *name, *value;
+	unsigned int idx = 0;
 
-	count = haproxy_tlv_header_fields(hclient->header, fields);
-	for (i = 0; i < count; i++)
-		client_add_forward_field(client, fields[i].key, fields[i].value);
-	hclient->forward_field_count = count;
+	hclient->forward_field_count = 0;
+	while (haproxy_tlv_fields_next_event(&hclient->header->hdr, &idx,
+					     &name, &value)) {
+		client_add_forward_field(client, name, value);
+		hclient->forward_field_count++;
+	}
 }
 
 static void
 haproxy_tlv_client_add_event_fields(struct client *client,
 				    const struct haproxy_tlv_header *header)
 {
-	struct haproxy_tlv_field fields[HAPROXY_TLV_FIELDS_MAX];
-	unsigned int i, count;
+	const char *name, *value;
+	unsigned int idx = 0;
 
 	event_add_str(client->event, "haproxy_ip",
 		      net_ip2addr(&client->real_remote_ip));
-	count = haproxy_tlv_header_fields(header, fields);
-	for (i = 0; i < count; i++)
-		event_add_str(client->event, fields[i].key, fields[i].value);
+	while (haproxy_tlv_fields_next_event(&header->hdr, &idx,
+					     &name, &value))
+		event_add_str(client->event, name, value);
 }
 
 static void
 haproxy_tlv_client_debug(struct client *client,
 			 const struct haproxy_tlv_header *header)
 {
-	const char *cert_username = client->client_cert_common_name;
 	struct event_passthrough *e =
 		event_create_passthrough(client->event)->
 		add_category(&event_category_haproxy_tlv)->
 		set_name("haproxy_tlv_client_header");
 
-	e_debug(e->event(), "haproxy-tlv: PROXY v%u %s: tls=%s version=%s "
-		"cipher=%s cert=%s verify=%u cn=%s cert_username=%s sni=%s "
-		"alpn=%s unique_id=%s crc32c=%s",
-		header->version, header->command_local ? "LOCAL" : "PROXY",
-		header->tls ? "yes" : "no",
-		header->ssl_version == NULL ? "" : header->ssl_version,
-		header->ssl_cipher == NULL ? "" : header->ssl_cipher,
-		header->cert_verified ? "verified" :
-		header->cert_presented ? "unverified" : "none",
-		header->ssl_verify,
-		header->ssl_cn == NULL ? "" : str_sanitize(header->ssl_cn, 64),
-		cert_username == NULL ? "" : str_sanitize(cert_username, 64),
-		header->authority == NULL ? "" : header->authority,
-		header->alpn == NULL ? "" : header->alpn,
-		header->unique_id == NULL ? "" : header->unique_id,
-		header->have_crc32c ? "verified" : "none");
+	e_debug(e->event(), "haproxy-tlv: %s",
+		haproxy_tlv_fields_debug_line(&header->hdr,
+					      client->client_cert_common_name));
 }
 
 static const struct login_settings *
@@ -416,7 +420,7 @@ haproxy_tlv_client_apply(struct client *client,
 {
 	const struct haproxy_tlv_header *header = hclient->header;
 
-	if (header->command_local) {
+	if (header->hdr.command == PROXY_HEADER_CMD_LOCAL) {
 		/* the proxy's health check, most likely: it gets its greeting,
 		   but its connect/disconnect is not worth an info line each
 		   time. Should it authenticate, it is logged as any client. */
@@ -435,7 +439,7 @@ haproxy_tlv_client_apply(struct client *client,
 	}
 	client->client_cert_common_name =
 		haproxy_tlv_header_cert_username(header);
-	if (header->tls && !client->tls)
+	if (proxy_header_is_tls(&header->hdr) && !client->tls)
 		haproxy_tlv_client_apply_proxy_tls(client, hclient);
 	haproxy_tlv_client_add_event_fields(client, header);
 	haproxy_tlv_client_debug(client, header);
@@ -445,10 +449,9 @@ static void haproxy_tlv_client_allocated(struct client *client)
 {
 	struct haproxy_tlv_client *hclient;
 	struct client_vfuncs *v = &client->v;
-	const struct haproxy_tlv_header *header;
+	struct haproxy_tlv_header *header;
 
-	header = haproxy_tlv_header_take(client->fd, client->listener_name,
-					 client->pool);
+	header = haproxy_tlv_header_take(client->fd, client->listener_name);
 	if (header == NULL &&
 	    !haproxy_tlv_is_haproxy_listener(client->listener_name))
 		return;
@@ -462,6 +465,7 @@ static void haproxy_tlv_client_allocated(struct client *client)
 	if (v->proxy_failed != NULL)
 		v->proxy_failed = haproxy_tlv_proxy_failed;
 	v->destroy = haproxy_tlv_client_destroy;
+	v->free = haproxy_tlv_client_free;
 	MODULE_CONTEXT_SET(client, haproxy_tlv_login_module, hclient);
 
 	/* on a haproxy = yes listener without a header (never expected),
