@@ -13,7 +13,6 @@
 #include "login-common.h"
 #include "login-settings.h"
 #include "client-common.h"
-#include "proxy-header.h"
 #include "haproxy-tlv-fields.h"
 #include "haproxy-tlv-plugin.h"
 
@@ -38,7 +37,8 @@ struct haproxy_tlv_client {
 	   login hands the socket itself to the post-login process instead
 	   of making this process proxy the session */
 	bool tls_lowered;
-	/* a LOCAL header: quiet in the log until it authenticates */
+	/* quiet in the log until it authenticates (the policy says which
+	   headers) */
 	bool quiet;
 	enum log_type quiet_saved_log_level;
 	/* how many forward fields the plugin itself added */
@@ -47,6 +47,16 @@ struct haproxy_tlv_client {
 
 static MODULE_CONTEXT_DEFINE_INIT(haproxy_tlv_login_module,
 				  &login_module_register);
+
+static void
+haproxy_tlv_client_get_tls(const struct client *client,
+			   const struct haproxy_tlv_client *hclient,
+			   struct haproxy_tlv_client_tls *tls_r)
+{
+	tls_r->tls = client->tls;
+	tls_r->from_proxy = hclient->tls_from_proxy;
+	tls_r->stream = client->ssl_iostream != NULL;
+}
 
 static void haproxy_tlv_client_unhide_ssl(struct client *client)
 {
@@ -101,45 +111,22 @@ haproxy_tlv_client_log_normally(struct client *client,
 	hclient->quiet = FALSE;
 }
 
-static bool
-haproxy_tlv_client_auth_refused(struct client *client, const char *name,
-				const char *reason)
+static void
+haproxy_tlv_client_auth_refused(struct client *client,
+				const struct haproxy_tlv_refusal *refusal)
 {
+	if (refusal->event_name == NULL) {
+		e_error(client->event, "haproxy-tlv: Authentication refused: "
+			"%s", refusal->reason);
+		return;
+	}
+
 	struct event_passthrough *e =
 		event_create_passthrough(client->event)->
 		add_category(&event_category_haproxy_tlv)->
-		set_name(name);
-
-	e_info(e->event(), "haproxy-tlv: Authentication refused: %s", reason);
-	return FALSE;
-}
-
-static bool
-haproxy_tlv_client_auth_allowed(struct client *client,
-				const struct haproxy_tlv_header *header)
-{
-	if (header == NULL) {
-		e_error(client->event, "haproxy-tlv: Authentication refused: "
-			"no PROXY header was applied to this client");
-		return FALSE;
-	}
-	/* a LOCAL header without TLS got its greeting (health checks need
-	   one), but it is no TLS client either */
-	if (haproxy_tlv_policy.require_tls &&
-	    !proxy_header_is_tls(&header->hdr)) {
-		return haproxy_tlv_client_auth_refused(client,
-			"haproxy_tlv_tls_required",
-			"the PROXY header does not report TLS "
-			"(haproxy_tlv_require_tls = yes)");
-	}
-	if (haproxy_tlv_policy.require_client_cert &&
-	    !proxy_header_client_cert_verified(&header->hdr)) {
-		return haproxy_tlv_client_auth_refused(client,
-			"haproxy_tlv_client_cert_required",
-			"no verified client certificate was forwarded "
-			"(haproxy_tlv_require_client_cert = yes)");
-	}
-	return TRUE;
+		set_name(refusal->event_name);
+	e_info(e->event(), "haproxy-tlv: Authentication refused: %s",
+	       refusal->reason);
 }
 
 static void
@@ -216,13 +203,18 @@ static bool
 haproxy_tlv_sasl_filter_mech(struct client *client, struct auth_mech_desc *mech)
 {
 	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
+	const struct haproxy_tlv_refusal *refusal;
 
 	if (client->auth_initializing) {
 		/* a LOCAL connection that authenticates is a client after
 		   all, and so is logged */
 		haproxy_tlv_client_log_normally(client, hclient);
-		if (!haproxy_tlv_client_auth_allowed(client, hclient->header))
+		refusal = haproxy_tlv_policy_auth(&haproxy_tlv_policy,
+						  hclient->header);
+		if (refusal != NULL) {
+			haproxy_tlv_client_auth_refused(client, refusal);
 			return FALSE;
+		}
 		haproxy_tlv_client_auth_starting(client, hclient);
 	}
 	if (hclient->module_ctx.super.sasl_filter_mech != NULL)
@@ -237,13 +229,13 @@ haproxy_tlv_sasl_filter_mech(struct client *client, struct auth_mech_desc *mech)
 static bool haproxy_tlv_sasl_check_login(struct client *client)
 {
 	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
+	struct haproxy_tlv_client_tls tls;
 
 	if (hclient->module_ctx.super.sasl_check_login != NULL &&
 	    !hclient->module_ctx.super.sasl_check_login(client))
 		return FALSE;
-	/* only while no TLS of our own runs */
-	if (hclient->tls_from_proxy && client->tls &&
-	    client->ssl_iostream == NULL && !hclient->tls_lowered) {
+	haproxy_tlv_client_get_tls(client, hclient, &tls);
+	if (haproxy_tlv_policy_lower_tls(&tls)) {
 		client->tls = FALSE;
 		hclient->tls_lowered = TRUE;
 	}
@@ -419,11 +411,9 @@ haproxy_tlv_client_apply(struct client *client,
 			 struct haproxy_tlv_client *hclient)
 {
 	const struct haproxy_tlv_header *header = hclient->header;
+	struct haproxy_tlv_client_tls tls;
 
-	if (header->hdr.command == PROXY_HEADER_CMD_LOCAL) {
-		/* the proxy's health check, most likely: it gets its greeting,
-		   but its connect/disconnect is not worth an info line each
-		   time. Should it authenticate, it is logged as any client. */
+	if (haproxy_tlv_policy_quiet_until_auth(header)) {
 		hclient->quiet = TRUE;
 		hclient->quiet_saved_log_level =
 			event_get_min_log_level(client->event);
@@ -438,8 +428,9 @@ haproxy_tlv_client_apply(struct client *client,
 			haproxy_tlv_client_proxy_sni, client);
 	}
 	client->client_cert_common_name =
-		haproxy_tlv_header_cert_username(header);
-	if (proxy_header_is_tls(&header->hdr) && !client->tls)
+		haproxy_tlv_policy_cert_username(&haproxy_tlv_policy, header);
+	haproxy_tlv_client_get_tls(client, hclient, &tls);
+	if (haproxy_tlv_policy_proxy_tls(header, &tls))
 		haproxy_tlv_client_apply_proxy_tls(client, hclient);
 	haproxy_tlv_client_add_event_fields(client, header);
 	haproxy_tlv_client_debug(client, header);

@@ -242,26 +242,16 @@ haproxy_tlv_conn_reject(struct haproxy_tlv_conn *hpconn, const char *name,
 	haproxy_tlv_conn_fail(hpconn);
 }
 
-static bool
-haproxy_tlv_conn_policy_ok(struct haproxy_tlv_conn *hpconn,
-			   const struct haproxy_tlv_header *header)
+static void
+haproxy_tlv_conn_refuse(struct haproxy_tlv_conn *hpconn,
+			const struct haproxy_tlv_refusal *refusal)
 {
-	/* Every PROXY command stands for a relayed client, whatever its
-	   family. LOCAL ones are let through for the greeting a health
-	   check expects; their authentication is refused instead
-	   (haproxy_tlv_client_auth_allowed()). */
-	if (haproxy_tlv_policy.require_tls &&
-	    header->hdr.command != PROXY_HEADER_CMD_LOCAL &&
-	    !proxy_header_is_tls(&header->hdr)) {
-		struct event_passthrough *e =
-			event_create_passthrough(hpconn->event)->
-			set_name("haproxy_tlv_tls_required");
-		e_warning(e->event(), "PROXY header does not report TLS and "
-			  "haproxy_tlv_require_tls = yes: connection closed");
-		haproxy_tlv_conn_fail(hpconn);
-		return FALSE;
-	}
-	return TRUE;
+	struct event_passthrough *e =
+		event_create_passthrough(hpconn->event)->
+		set_name(refusal->event_name);
+
+	e_warning(e->event(), "%s: connection closed", refusal->reason);
+	haproxy_tlv_conn_fail(hpconn);
 }
 
 /* data[0..hdr->size-1] is the header, hdr its decoded view */
@@ -271,11 +261,14 @@ haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
 			const struct proxy_header *hdr)
 {
 	struct master_service_connection conn = hpconn->conn;
+	const struct haproxy_tlv_refusal *refusal;
 	struct haproxy_tlv_header *header;
 
 	header = haproxy_tlv_header_import(data, hdr->size);
-	if (!haproxy_tlv_conn_policy_ok(hpconn, header)) {
+	refusal = haproxy_tlv_policy_connection(&haproxy_tlv_policy, header);
+	if (refusal != NULL) {
 		haproxy_tlv_header_free(&header);
+		haproxy_tlv_conn_refuse(hpconn, refusal);
 		return;
 	}
 	haproxy_tlv_header_apply(header, &conn);

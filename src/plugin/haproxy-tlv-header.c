@@ -1,5 +1,5 @@
 /* Keeps a PROXY header beyond the socket buffer it was read from, and
-   turns it into the addresses Dovecot uses. */
+   gives Dovecot the addresses the policy takes from it. */
 
 #include "lib.h"
 #include "net.h"
@@ -60,15 +60,14 @@ void haproxy_tlv_header_apply(const struct haproxy_tlv_header *header,
 			      struct master_service_connection *conn)
 {
 	const struct proxy_header *hdr = &header->hdr;
-	struct ip_addr remote_ip, local_ip;
 
-	if (hdr->command != PROXY_HEADER_CMD_PROXY ||
-	    !haproxy_tlv_net_header_ip(hdr->family, &hdr->src, &remote_ip) ||
-	    !haproxy_tlv_net_header_ip(hdr->family, &hdr->dst, &local_ip))
+	if (!haproxy_tlv_policy_header_addresses(header))
 		return;
 
-	conn->remote_ip = remote_ip;
-	conn->local_ip = local_ip;
+	(void)haproxy_tlv_net_header_ip(hdr->family, &hdr->src,
+					&conn->remote_ip);
+	(void)haproxy_tlv_net_header_ip(hdr->family, &hdr->dst,
+					&conn->local_ip);
 	conn->remote_port = hdr->src.port;
 	conn->local_port = hdr->dst.port;
 	conn->proxied = TRUE;
@@ -76,19 +75,4 @@ void haproxy_tlv_header_apply(const struct haproxy_tlv_header *header,
 	/* Strings stay NULL here: login-common keeps these pointers without
 	   copying them, so the client hook sets them from the header the
 	   client owns instead. */
-}
-
-const char *
-haproxy_tlv_header_cert_username(const struct haproxy_tlv_header *header)
-{
-	switch (haproxy_tlv_policy.client_cert) {
-	case HAPROXY_TLV_CLIENT_CERT_VERIFIED:
-		return proxy_header_client_cert_verified(&header->hdr) ?
-			header->ssl_cn : NULL;
-	case HAPROXY_TLV_CLIENT_CERT_PRESENT:
-		return header->ssl_cn;
-	case HAPROXY_TLV_CLIENT_CERT_IGNORE:
-		break;
-	}
-	return NULL;
 }

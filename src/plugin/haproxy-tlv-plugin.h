@@ -18,12 +18,10 @@ extern struct haproxy_tlv_policy haproxy_tlv_policy;
 struct haproxy_tlv_header *
 haproxy_tlv_header_import(const unsigned char *data, size_t size);
 void haproxy_tlv_header_free(struct haproxy_tlv_header **header);
-/* Set the connection's addresses from the header (PROXY command only) */
+/* Set the connection's addresses from the header, if the policy takes
+   them from it */
 void haproxy_tlv_header_apply(const struct haproxy_tlv_header *header,
 			      struct master_service_connection *conn);
-/* The CN that may become cert_username under the configured policy */
-const char *
-haproxy_tlv_header_cert_username(const struct haproxy_tlv_header *header);
 
 /* haproxy-tlv-connection.c */
 /* The header read on the socket fd refers to, if that socket was accepted
