@@ -264,7 +264,7 @@ haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
 	const struct haproxy_tlv_refusal *refusal;
 	struct haproxy_tlv_header *header;
 
-	header = haproxy_tlv_header_import(data, hdr->size);
+	header = haproxy_tlv_header_import(data, hdr);
 	refusal = haproxy_tlv_policy_connection(&haproxy_tlv_policy, header);
 	if (refusal != NULL) {
 		haproxy_tlv_header_free(&header);

@@ -8,52 +8,57 @@
 #include "haproxy-tlv-net.h"
 #include "haproxy-tlv-plugin.h"
 
+/* bytes as a NUL-terminated string at *pos, which moves past it. The
+   decoder has validated these as text without NUL. */
 static const char *
-bytes_strdup(pool_t pool, const struct proxy_header_bytes *bytes)
+bytes_to_str(const struct proxy_header_bytes *bytes, char **pos)
 {
+	char *str = *pos;
+
 	if (bytes->data == NULL)
 		return NULL;
-	return p_strndup(pool, bytes->data, bytes->size);
+	memcpy(str, bytes->data, bytes->size);
+	str[bytes->size] = '\0';
+	*pos += bytes->size + 1;
+	return str;
 }
 
 struct haproxy_tlv_header *
-haproxy_tlv_header_import(const unsigned char *data, size_t size)
+haproxy_tlv_header_import(const unsigned char *data,
+			  const struct proxy_header *hdr)
 {
 	struct haproxy_tlv_header *header;
 	enum proxy_header_result result;
+	unsigned char *copy;
 	const char *reason;
+	char *strings;
 	size_t need;
-	pool_t pool;
 
-	/* room for the struct, the bytes and the two strings taken from
-	   them, so that one block usually holds it all */
-	pool = pool_alloconly_create(MEMPOOL_GROWING"haproxy-tlv header",
-				     sizeof(*header) + size * 2);
-	header = p_new(pool, struct haproxy_tlv_header, 1);
-	header->pool = pool;
+	/* One block for the struct, the bytes and the two strings: a login
+	   process keeps one per client for as long as the client lives. An
+	   alloconly pool of its own would keep its bookkeeping and a block
+	   rounded up to a power of two besides. */
+	header = i_malloc(sizeof(*header) + hdr->size +
+			  hdr->authority.size + 1 + hdr->ssl_cn.size + 1);
+	copy = (unsigned char *)(header + 1);
+	memcpy(copy, data, hdr->size);
 	/* Decoding the copy again gives a view whose byte ranges all point
 	   into it, without a list of them to keep in step with the decoder.
 	   The same bytes decode the same. */
-	result = proxy_header_decode(p_memdup(pool, data, size), size,
-				     &header->hdr, &need, &reason);
-	i_assert(result == PROXY_HEADER_COMPLETE && header->hdr.size == size);
+	result = proxy_header_decode(copy, hdr->size, &header->hdr, &need,
+				     &reason);
+	i_assert(result == PROXY_HEADER_COMPLETE &&
+		 header->hdr.size == hdr->size);
 
-	/* the decoder has validated them as text without NUL */
-	header->authority = bytes_strdup(pool, &header->hdr.authority);
-	header->ssl_cn = bytes_strdup(pool, &header->hdr.ssl_cn);
+	strings = (char *)copy + hdr->size;
+	header->authority = bytes_to_str(&header->hdr.authority, &strings);
+	header->ssl_cn = bytes_to_str(&header->hdr.ssl_cn, &strings);
 	return header;
 }
 
-void haproxy_tlv_header_free(struct haproxy_tlv_header **_header)
+void haproxy_tlv_header_free(struct haproxy_tlv_header **header)
 {
-	struct haproxy_tlv_header *header = *_header;
-	pool_t pool;
-
-	if (header == NULL)
-		return;
-	*_header = NULL;
-	pool = header->pool;
-	pool_unref(&pool);
+	i_free_and_null(*header);
 }
 
 void haproxy_tlv_header_apply(const struct haproxy_tlv_header *header,

@@ -6,12 +6,10 @@
 
 #include "proxy-header.h"
 
-struct pool;
-
+/* Allocated in one block with the header's own copy of its bytes, which
+   everything here points into. The connection owns it until a login
+   client takes it over. */
 struct haproxy_tlv_header {
-	/* Holds the header's own copy of its bytes and everything below:
-	   the connection owns it until a login client takes it over */
-	struct pool *pool;
 	/* The decoded header. Every field of every command and family is
 	   kept: LOCAL, UNSPEC, UNIX and v1 UNKNOWN headers carry TLVs that
 	   apply as well (SECURITY.md). */

@@ -14,9 +14,10 @@ extern struct event *haproxy_tlv_event;
 extern struct haproxy_tlv_policy haproxy_tlv_policy;
 
 /* haproxy-tlv-header.c */
-/* A copy of the complete header data[0..size-1], in a pool of its own */
+/* A copy of the complete header data[0..hdr->size-1], decoded as hdr */
 struct haproxy_tlv_header *
-haproxy_tlv_header_import(const unsigned char *data, size_t size);
+haproxy_tlv_header_import(const unsigned char *data,
+			  const struct proxy_header *hdr);
 void haproxy_tlv_header_free(struct haproxy_tlv_header **header);
 /* Set the connection's addresses from the header, if the policy takes
    them from it */
