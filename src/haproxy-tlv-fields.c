@@ -358,8 +358,8 @@ bool haproxy_tlv_fields_next_event(const struct proxy_header *hdr,
 enum debug_format {
 	/* the value, empty when the header has none */
 	DEBUG_VALUE = 0,
-	/* a name from a certificate: sanitized and cut, as login-common
-	   does with names in its own log lines */
+	/* a name from a certificate, chosen by the client: control
+	   characters replaced, cut at 64 bytes */
 	DEBUG_NAME,
 	/* the decoder's 0 when the header has none */
 	DEBUG_NUMBER,
