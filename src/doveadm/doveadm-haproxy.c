@@ -16,7 +16,8 @@
 #include "doveadm-cmd.h"
 #include "doveadm-print.h"
 #include "proxy-header.h"
-#include "haproxy-tlv-escape.h"
+#include "haproxy-tlv-fields.h"
+#include "haproxy-tlv-net.h"
 #include "doveadm-haproxy.h"
 
 #include <ctype.h>
@@ -112,108 +113,34 @@ static buffer_t *hex_to_bytes(const buffer_t *hex, const char **error_r)
 	return bytes;
 }
 
-static const char *
-bytes_printable(const struct proxy_header_bytes *bytes)
+/* The one column that needs OpenSSL, which only this module links */
+static const char *verify_meaning(const struct proxy_header *hdr)
 {
-	const char *value =
-		haproxy_tlv_bytes_escape(pool_datastack_create(), bytes);
-
-	return value == NULL ? "" : value;
+	if (!hdr->have_ssl)
+		return "";
+	return X509_verify_cert_error_string(hdr->ssl_verify);
 }
-
-static const char *
-address_str(const struct proxy_header *hdr,
-	    const struct proxy_header_address *addr)
-{
-	struct ip_addr ip;
-
-	i_zero(&ip);
-	switch (hdr->family) {
-	case PROXY_HEADER_FAMILY_INET:
-		ip.family = AF_INET;
-		memcpy(&ip.u.ip4, addr->ip, 4);
-		return net_ip2addr(&ip);
-	case PROXY_HEADER_FAMILY_INET6:
-		ip.family = AF_INET6;
-		memcpy(&ip.u.ip6, addr->ip, 16);
-		return net_ip2addr(&ip);
-	case PROXY_HEADER_FAMILY_UNIX:
-		return bytes_printable(&addr->unix_path);
-	case PROXY_HEADER_FAMILY_UNSPEC:
-		break;
-	}
-	return "";
-}
-
-static const char *raw_tlvs(const struct proxy_header *hdr)
-{
-	string_t *str = t_str_new(128);
-	struct proxy_header_tlv tlv;
-	size_t pos = 0;
-
-	while (proxy_header_tlv_next(hdr, &pos, &tlv)) {
-		if (str_len(str) > 0)
-			str_append_c(str, ' ');
-		str_printfa(str, "%s(0x%02x)=%s",
-			    proxy_header_tlv_type_name(tlv.type), tlv.type,
-			    binary_to_hex(tlv.value.data, tlv.value.size));
-	}
-	return str_c(str);
-}
-
-static const char *const decode_fields[] = {
-	"version", "command", "family", "transport", "length",
-	"source", "source_port", "destination", "destination_port",
-	"alpn", "authority", "unique_id", "netns", "crc32c", "noop_count",
-	"ssl", "tls", "ssl_client", "cert_conn", "cert_sess", "ssl_verify",
-	"ssl_verify_meaning", "cert_verified", "ssl_version", "ssl_cn",
-	"ssl_cipher", "ssl_sig_alg", "ssl_key_alg", "tlvs",
-	NULL
-};
 
 static void print_decoded(const struct proxy_header *hdr)
 {
-	bool ssl = hdr->have_ssl;
+	const struct haproxy_tlv_field *field;
+	unsigned int i;
 
-	for (unsigned int i = 0; decode_fields[i] != NULL; i++)
-		doveadm_print_header_simple(decode_fields[i]);
-
-	doveadm_print_num(hdr->version);
-	doveadm_print(proxy_header_command_name(hdr->command));
-	doveadm_print(proxy_header_family_name(hdr->family));
-	doveadm_print(proxy_header_transport_name(hdr->transport));
-	doveadm_print_num(hdr->size);
-	doveadm_print(address_str(hdr, &hdr->src));
-	doveadm_print(hdr->family == PROXY_HEADER_FAMILY_INET ||
-		      hdr->family == PROXY_HEADER_FAMILY_INET6 ?
-		      dec2str(hdr->src.port) : "");
-	doveadm_print(address_str(hdr, &hdr->dst));
-	doveadm_print(hdr->family == PROXY_HEADER_FAMILY_INET ||
-		      hdr->family == PROXY_HEADER_FAMILY_INET6 ?
-		      dec2str(hdr->dst.port) : "");
-	doveadm_print(bytes_printable(&hdr->alpn));
-	doveadm_print(bytes_printable(&hdr->authority));
-	doveadm_print(bytes_printable(&hdr->unique_id));
-	doveadm_print(bytes_printable(&hdr->netns));
-	doveadm_print(hdr->have_crc32c ?
-		      t_strdup_printf("0x%08x verified", hdr->crc32c) : "");
-	doveadm_print_num(hdr->noop_count);
-	doveadm_print(ssl ? "yes" : "no");
-	doveadm_print(proxy_header_is_tls(hdr) ? "yes" : "no");
-	doveadm_print(ssl ? t_strdup_printf("0x%02x", hdr->ssl_client) : "");
-	doveadm_print((hdr->ssl_client & PROXY_HEADER_CLIENT_CERT_CONN) != 0 ?
-		      "yes" : "no");
-	doveadm_print((hdr->ssl_client & PROXY_HEADER_CLIENT_CERT_SESS) != 0 ?
-		      "yes" : "no");
-	doveadm_print(ssl ? dec2str(hdr->ssl_verify) : "");
-	doveadm_print(ssl ? X509_verify_cert_error_string(hdr->ssl_verify) : "");
-	doveadm_print(proxy_header_client_cert_verified(hdr) ? "yes" : "no");
-	doveadm_print(bytes_printable(&hdr->ssl_version));
-	doveadm_print(bytes_printable(&hdr->ssl_cn));
-	doveadm_print(bytes_printable(&hdr->ssl_cipher));
-	doveadm_print(bytes_printable(&hdr->ssl_sig_alg));
-	doveadm_print(bytes_printable(&hdr->ssl_key_alg));
-	doveadm_print(raw_tlvs(hdr));
+	for (i = 0; i < HAPROXY_TLV_FIELD_COUNT; i++) {
+		if (haproxy_tlv_fields[i].name != NULL)
+			doveadm_print_header_simple(haproxy_tlv_fields[i].name);
+	}
+	for (i = 0; i < HAPROXY_TLV_FIELD_COUNT; i++) {
+		field = &haproxy_tlv_fields[i];
+		if (field->name == NULL)
+			continue;
+		if (field->source == HAPROXY_TLV_FIELD_DOVEADM) {
+			i_assert(i == HAPROXY_TLV_FIELD_SSL_VERIFY_MEANING);
+			doveadm_print(verify_meaning(hdr));
+		} else {
+			doveadm_print(haproxy_tlv_field_printable(field, hdr));
+		}
+	}
 }
 
 static void cmd_haproxy_decode(struct doveadm_cmd_context *cctx)
@@ -263,21 +190,13 @@ static int
 ip_in_networks(const struct ip_addr *ip, const char *networks,
 	       const char *setting)
 {
-	const char *const *net;
-	struct ip_addr net_ip;
-	unsigned int bits;
+	const char *error;
+	int ret;
 
-	if (networks == NULL)
-		return 0;
-	for (net = t_strsplit_spaces(networks, ", "); *net != NULL; net++) {
-		if (net_parse_range(*net, &net_ip, &bits) < 0) {
-			i_error("%s: Invalid network '%s'", setting, *net);
-			return -1;
-		}
-		if (net_is_in_network(ip, &net_ip, bits))
-			return 1;
-	}
-	return 0;
+	ret = haproxy_tlv_net_is_in_networks(ip, networks, &error);
+	if (ret < 0)
+		i_error("%s: %s", setting, error);
+	return ret;
 }
 
 static const char *wait_status_str(int status)

@@ -6,7 +6,6 @@
 #include "ioloop.h"
 #include "str.h"
 #include "istream.h"
-#include "str-sanitize.h"
 #include "strescape.h"
 #include "module-context.h"
 #include "iostream-ssl.h"
@@ -15,6 +14,7 @@
 #include "login-common.h"
 #include "login-settings.h"
 #include "client-common.h"
+#include "haproxy-tlv-fields.h"
 #include "haproxy-tlv-plugin.h"
 
 #define HAPROXY_TLV_CONTEXT(obj) \
@@ -23,7 +23,9 @@
 struct haproxy_tlv_client {
 	union login_client_module_context module_ctx;
 
-	const struct haproxy_tlv_header *header;
+	/* Owned by the client: login-common keeps pointers into it as
+	   local_name and client_cert_common_name until the client is freed */
+	struct haproxy_tlv_header *header;
 	/* The TLS stream a `ssl = yes` listener has with the proxy. Hidden
 	   from login-common while an authentication starts, so that it takes
 	   cert_username from the header and never the proxy's certificate. */
@@ -36,7 +38,8 @@ struct haproxy_tlv_client {
 	   login hands the socket itself to the post-login process instead
 	   of making this process proxy the session */
 	bool tls_lowered;
-	/* a LOCAL header: quiet in the log until it authenticates */
+	/* quiet in the log until it sends data or authenticates (the
+	   policy says which headers) */
 	bool quiet;
 	enum log_type quiet_saved_log_level;
 	/* how many forward fields the plugin itself added */
@@ -45,6 +48,16 @@ struct haproxy_tlv_client {
 
 static MODULE_CONTEXT_DEFINE_INIT(haproxy_tlv_login_module,
 				  &login_module_register);
+
+static void
+haproxy_tlv_client_get_tls(const struct client *client,
+			   const struct haproxy_tlv_client *hclient,
+			   struct haproxy_tlv_client_tls *tls_r)
+{
+	tls_r->tls = client->tls;
+	tls_r->from_proxy = hclient->tls_from_proxy;
+	tls_r->stream = client->ssl_iostream != NULL;
+}
 
 static void haproxy_tlv_client_unhide_ssl(struct client *client)
 {
@@ -99,43 +112,22 @@ haproxy_tlv_client_log_normally(struct client *client,
 	hclient->quiet = FALSE;
 }
 
-static bool
-haproxy_tlv_client_auth_refused(struct client *client, const char *name,
-				const char *reason)
+static void
+haproxy_tlv_client_auth_refused(struct client *client,
+				const struct haproxy_tlv_refusal *refusal)
 {
+	if (refusal->event_name == NULL) {
+		e_error(client->event, "haproxy-tlv: Authentication refused: "
+			"%s", refusal->reason);
+		return;
+	}
+
 	struct event_passthrough *e =
 		event_create_passthrough(client->event)->
 		add_category(&event_category_haproxy_tlv)->
-		set_name(name);
-
-	e_info(e->event(), "haproxy-tlv: Authentication refused: %s", reason);
-	return FALSE;
-}
-
-static bool
-haproxy_tlv_client_auth_allowed(struct client *client,
-				const struct haproxy_tlv_header *header)
-{
-	if (header == NULL) {
-		e_error(client->event, "haproxy-tlv: Authentication refused: "
-			"no PROXY header was applied to this client");
-		return FALSE;
-	}
-	/* a LOCAL header without TLS got its greeting (health checks need
-	   one), but it is no TLS client either */
-	if (haproxy_tlv_policy.require_tls && !header->tls) {
-		return haproxy_tlv_client_auth_refused(client,
-			"haproxy_tlv_tls_required",
-			"the PROXY header does not report TLS "
-			"(haproxy_tlv_require_tls = yes)");
-	}
-	if (haproxy_tlv_policy.require_client_cert && !header->cert_verified) {
-		return haproxy_tlv_client_auth_refused(client,
-			"haproxy_tlv_client_cert_required",
-			"no verified client certificate was forwarded "
-			"(haproxy_tlv_require_client_cert = yes)");
-	}
-	return TRUE;
+		set_name(refusal->event_name);
+	e_info(e->event(), "haproxy-tlv: Authentication refused: %s",
+	       refusal->reason);
 }
 
 static void
@@ -212,13 +204,18 @@ static bool
 haproxy_tlv_sasl_filter_mech(struct client *client, struct auth_mech_desc *mech)
 {
 	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
+	const struct haproxy_tlv_refusal *refusal;
 
 	if (client->auth_initializing) {
 		/* a LOCAL connection that authenticates is a client after
 		   all, and so is logged */
 		haproxy_tlv_client_log_normally(client, hclient);
-		if (!haproxy_tlv_client_auth_allowed(client, hclient->header))
+		refusal = haproxy_tlv_policy_auth(&haproxy_tlv_policy,
+						  hclient->header);
+		if (refusal != NULL) {
+			haproxy_tlv_client_auth_refused(client, refusal);
 			return FALSE;
+		}
 		haproxy_tlv_client_auth_starting(client, hclient);
 	}
 	if (hclient->module_ctx.super.sasl_filter_mech != NULL)
@@ -233,13 +230,13 @@ haproxy_tlv_sasl_filter_mech(struct client *client, struct auth_mech_desc *mech)
 static bool haproxy_tlv_sasl_check_login(struct client *client)
 {
 	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
+	struct haproxy_tlv_client_tls tls;
 
 	if (hclient->module_ctx.super.sasl_check_login != NULL &&
 	    !hclient->module_ctx.super.sasl_check_login(client))
 		return FALSE;
-	/* only while no TLS of our own runs */
-	if (hclient->tls_from_proxy && client->tls &&
-	    client->ssl_iostream == NULL && !hclient->tls_lowered) {
+	haproxy_tlv_client_get_tls(client, hclient, &tls);
+	if (haproxy_tlv_policy_lower_tls(&tls)) {
 		client->tls = FALSE;
 		hclient->tls_lowered = TRUE;
 	}
@@ -285,7 +282,7 @@ haproxy_tlv_client_notify_disconnect(struct client *client,
 }
 
 /* A health check sends nothing after its header (a TLS handshake at
-   most): a LOCAL connection that sends data is a client, and its session
+   most): a quiet connection that sends data is a client, and its session
    is logged. The data read here stays buffered for the protocol's own
    input handler. */
 static void haproxy_tlv_client_input(struct client *client)
@@ -310,59 +307,58 @@ static void haproxy_tlv_client_destroy(struct client *client)
 		hclient->module_ctx.super.destroy(client);
 }
 
+/* The last reference is gone: nothing reads the client's local_name or
+   cert_username any more */
+static void haproxy_tlv_client_free(struct client *client)
+{
+	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
+
+	if (hclient->module_ctx.super.free != NULL)
+		hclient->module_ctx.super.free(client);
+	haproxy_tlv_header_free(&hclient->header);
+}
+
 static void
 haproxy_tlv_client_add_forward_fields(struct client *client,
 				      struct haproxy_tlv_client *hclient)
 {
-	struct haproxy_tlv_field fields[HAPROXY_TLV_FIELDS_MAX];
-	unsigned int i, count;
+	const char *name, *value;
+	unsigned int idx = 0;
 
-	count = haproxy_tlv_header_fields(hclient->header, fields);
-	for (i = 0; i < count; i++)
-		client_add_forward_field(client, fields[i].key, fields[i].value);
-	hclient->forward_field_count = count;
+	hclient->forward_field_count = 0;
+	while (haproxy_tlv_fields_next_event(&hclient->header->hdr, &idx,
+					     &name, &value)) {
+		client_add_forward_field(client, name, value);
+		hclient->forward_field_count++;
+	}
 }
 
 static void
 haproxy_tlv_client_add_event_fields(struct client *client,
 				    const struct haproxy_tlv_header *header)
 {
-	struct haproxy_tlv_field fields[HAPROXY_TLV_FIELDS_MAX];
-	unsigned int i, count;
+	const char *name, *value;
+	unsigned int idx = 0;
 
 	event_add_str(client->event, "haproxy_ip",
 		      net_ip2addr(&client->real_remote_ip));
-	count = haproxy_tlv_header_fields(header, fields);
-	for (i = 0; i < count; i++)
-		event_add_str(client->event, fields[i].key, fields[i].value);
+	while (haproxy_tlv_fields_next_event(&header->hdr, &idx,
+					     &name, &value))
+		event_add_str(client->event, name, value);
 }
 
 static void
 haproxy_tlv_client_debug(struct client *client,
 			 const struct haproxy_tlv_header *header)
 {
-	const char *cert_username = client->client_cert_common_name;
 	struct event_passthrough *e =
 		event_create_passthrough(client->event)->
 		add_category(&event_category_haproxy_tlv)->
 		set_name("haproxy_tlv_client_header");
 
-	e_debug(e->event(), "haproxy-tlv: PROXY v%u %s: tls=%s version=%s "
-		"cipher=%s cert=%s verify=%u cn=%s cert_username=%s sni=%s "
-		"alpn=%s unique_id=%s crc32c=%s",
-		header->version, header->command_local ? "LOCAL" : "PROXY",
-		header->tls ? "yes" : "no",
-		header->ssl_version == NULL ? "" : header->ssl_version,
-		header->ssl_cipher == NULL ? "" : header->ssl_cipher,
-		header->cert_verified ? "verified" :
-		header->cert_presented ? "unverified" : "none",
-		header->ssl_verify,
-		header->ssl_cn == NULL ? "" : str_sanitize(header->ssl_cn, 64),
-		cert_username == NULL ? "" : str_sanitize(cert_username, 64),
-		header->authority == NULL ? "" : header->authority,
-		header->alpn == NULL ? "" : header->alpn,
-		header->unique_id == NULL ? "" : header->unique_id,
-		header->have_crc32c ? "verified" : "none");
+	e_debug(e->event(), "haproxy-tlv: %s",
+		haproxy_tlv_fields_debug_line(&header->hdr,
+					      client->client_cert_common_name));
 }
 
 static const struct login_settings *
@@ -440,30 +436,23 @@ haproxy_tlv_client_apply_proxy_tls(struct client *client,
 	client->ssl_set = ssl_set;
 }
 
-/* What core derived from the connection alone, corrected by the header */
 static void
 haproxy_tlv_client_apply_security(struct client *client,
 				  struct haproxy_tlv_client *hclient)
 {
-	const struct haproxy_tlv_header *header = hclient->header;
+	struct haproxy_tlv_client_tls tls;
+	struct haproxy_tlv_security security = {
+		.trusted = client->trusted,
+		.secured = client->secured,
+		.ssl_secured = client->ssl_secured,
+	};
 
-	if (!header->has_addresses) {
-		/* Core judged the proxy's own connection: its address may be
-		   in login_trusted_networks, and loopback counts as secured.
-		   Neither says anything about the client behind it (every
-		   client of a HAProxy unix socket frontend comes this way);
-		   only a TLS stream of this process still counts. */
-		client->trusted = FALSE;
-		client->secured = client->tls;
-		client->ssl_secured = client->tls;
-	}
-	if (header->reports_plaintext && client->tls) {
-		/* HAProxy re-encrypts a client that used plaintext: the TLS
-		   this process has is the proxy's, not the client's */
-		client->secured = client->trusted;
-		client->ssl_secured = FALSE;
-	}
-	if (header->tls && !client->tls)
+	haproxy_tlv_client_get_tls(client, hclient, &tls);
+	haproxy_tlv_policy_security(hclient->header, &tls, &security);
+	client->trusted = security.trusted;
+	client->secured = security.secured;
+	client->ssl_secured = security.ssl_secured;
+	if (haproxy_tlv_policy_proxy_tls(hclient->header, &tls))
 		haproxy_tlv_client_apply_proxy_tls(client, hclient);
 }
 
@@ -473,10 +462,7 @@ haproxy_tlv_client_apply(struct client *client,
 {
 	const struct haproxy_tlv_header *header = hclient->header;
 
-	if (header->command_local) {
-		/* the proxy's health check, most likely: it gets its greeting,
-		   but its connect/disconnect is not worth an info line each
-		   time. Should it authenticate, it is logged as any client. */
+	if (haproxy_tlv_policy_quiet_until_auth(header)) {
 		hclient->quiet = TRUE;
 		hclient->quiet_saved_log_level =
 			event_get_min_log_level(client->event);
@@ -491,7 +477,7 @@ haproxy_tlv_client_apply(struct client *client,
 			haproxy_tlv_client_proxy_sni, client);
 	}
 	client->client_cert_common_name =
-		haproxy_tlv_header_cert_username(header);
+		haproxy_tlv_policy_cert_username(&haproxy_tlv_policy, header);
 	haproxy_tlv_client_apply_security(client, hclient);
 	haproxy_tlv_client_add_event_fields(client, header);
 	haproxy_tlv_client_debug(client, header);
@@ -501,10 +487,9 @@ static void haproxy_tlv_client_allocated(struct client *client)
 {
 	struct haproxy_tlv_client *hclient;
 	struct client_vfuncs *v = &client->v;
-	const struct haproxy_tlv_header *header;
+	struct haproxy_tlv_header *header;
 
-	header = haproxy_tlv_header_take(client->fd, client->listener_name,
-					 client->pool);
+	header = haproxy_tlv_header_take(client->fd, client->listener_name);
 	if (header == NULL &&
 	    !haproxy_tlv_is_haproxy_listener(client->listener_name))
 		return;
@@ -518,6 +503,7 @@ static void haproxy_tlv_client_allocated(struct client *client)
 	if (v->proxy_failed != NULL)
 		v->proxy_failed = haproxy_tlv_proxy_failed;
 	v->destroy = haproxy_tlv_client_destroy;
+	v->free = haproxy_tlv_client_free;
 	if (v->notify_disconnect != NULL)
 		v->notify_disconnect = haproxy_tlv_client_notify_disconnect;
 	/* submission-login reads its input through lib-smtp, without this

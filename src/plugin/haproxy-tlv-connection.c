@@ -19,6 +19,7 @@
 #include "master-service-private.h"
 #include "master-service-settings.h"
 #include "proxy-header.h"
+#include "haproxy-tlv-net.h"
 #include "haproxy-tlv-plugin.h"
 
 #include <sys/socket.h>
@@ -52,14 +53,14 @@ struct haproxy_tlv_conn {
    their socket. */
 struct haproxy_tlv_pending {
 	struct haproxy_tlv_pending *prev, *next;
-	pool_t pool;
 	struct event *event;
 	int fd;
 	dev_t dev;
 	ino_t ino;
 	/* the `haproxy = yes` listener the connection arrived on */
-	const char *listener_name;
-	const struct haproxy_tlv_header *header;
+	char *listener_name;
+	/* owned here until the login client takes it */
+	struct haproxy_tlv_header *header;
 };
 
 static struct haproxy_tlv_pending *haproxy_pending = NULL;
@@ -73,7 +74,9 @@ static void haproxy_tlv_pending_free(struct haproxy_tlv_pending *pending)
 {
 	DLLIST_REMOVE(&haproxy_pending, pending);
 	event_unref(&pending->event);
-	pool_unref(&pending->pool);
+	haproxy_tlv_header_free(&pending->header);
+	i_free(pending->listener_name);
+	i_free(pending);
 }
 
 /* The fd still refers to the socket the header arrived on */
@@ -104,38 +107,40 @@ static void haproxy_tlv_pending_purge(void)
 	}
 }
 
+/* The pending entry owns the header from now on, even on failure */
 static bool
 haproxy_tlv_pending_add(struct haproxy_tlv_conn *hpconn,
 			const struct master_service_connection *conn,
-			const struct haproxy_tlv_header *header)
+			struct haproxy_tlv_header **_header)
 {
+	struct haproxy_tlv_header *header = *_header;
 	struct haproxy_tlv_pending *pending;
 	struct stat st;
 
+	*_header = NULL;
 	haproxy_tlv_pending_purge();
 	if (fstat(conn->fd, &st) < 0) {
 		e_error(hpconn->event, "fstat() failed: %m");
+		haproxy_tlv_header_free(&header);
 		return FALSE;
 	}
-	pool_ref(hpconn->pool);
-	pending = p_new(hpconn->pool, struct haproxy_tlv_pending, 1);
-	pending->pool = hpconn->pool;
+	pending = i_new(struct haproxy_tlv_pending, 1);
 	pending->event = hpconn->event;
 	event_ref(pending->event);
 	pending->fd = conn->fd;
 	pending->dev = st.st_dev;
 	pending->ino = st.st_ino;
-	pending->listener_name = p_strdup(hpconn->pool, conn->name);
+	pending->listener_name = i_strdup(conn->name);
 	pending->header = header;
 	DLLIST_PREPEND(&haproxy_pending, pending);
 	return TRUE;
 }
 
-const struct haproxy_tlv_header *
-haproxy_tlv_header_take(int fd, const char *listener_name, pool_t pool)
+struct haproxy_tlv_header *
+haproxy_tlv_header_take(int fd, const char *listener_name)
 {
 	struct haproxy_tlv_pending *pending;
-	const struct haproxy_tlv_header *header;
+	struct haproxy_tlv_header *header;
 
 	/* after this, an entry with this fd is the client's own socket */
 	haproxy_tlv_pending_purge();
@@ -156,7 +161,9 @@ haproxy_tlv_header_take(int fd, const char *listener_name, pool_t pool)
 			pending->listener_name, listener_name);
 		return NULL;
 	}
-	header = haproxy_tlv_header_dup(pool, pending->header);
+	/* handed over, not copied */
+	header = pending->header;
+	pending->header = NULL;
 	haproxy_tlv_pending_free(pending);
 	return header;
 }
@@ -190,22 +197,13 @@ static bool haproxy_tlv_peer_is_trusted(const struct ip_addr *ip,
 {
 	const char *networks =
 		master_service_settings_get(master_service)->haproxy_trusted_networks;
-	const char *const *net;
-	struct ip_addr net_ip;
-	unsigned int bits;
+	const char *error;
+	int ret;
 
-	if (networks == NULL)
-		return FALSE;
-	for (net = t_strsplit_spaces(networks, ", "); *net != NULL; net++) {
-		if (net_parse_range(*net, &net_ip, &bits) < 0) {
-			e_error(event, "haproxy_trusted_networks: "
-				"Invalid network '%s'", *net);
-			return FALSE;
-		}
-		if (net_is_in_network(ip, &net_ip, bits))
-			return TRUE;
-	}
-	return FALSE;
+	ret = haproxy_tlv_net_is_in_networks(ip, networks, &error);
+	if (ret < 0)
+		e_error(event, "haproxy_trusted_networks: %s", error);
+	return ret > 0;
 }
 
 static void haproxy_tlv_conn_free(struct haproxy_tlv_conn **_hpconn)
@@ -244,60 +242,58 @@ haproxy_tlv_conn_reject(struct haproxy_tlv_conn *hpconn, const char *name,
 	haproxy_tlv_conn_fail(hpconn);
 }
 
-static bool
-haproxy_tlv_conn_policy_ok(struct haproxy_tlv_conn *hpconn,
-			   const struct haproxy_tlv_header *header)
+static void
+haproxy_tlv_conn_refuse(struct haproxy_tlv_conn *hpconn,
+			const struct haproxy_tlv_refusal *refusal)
 {
-	/* Every PROXY command stands for a relayed client, whatever its
-	   family. LOCAL ones are let through for the greeting a health
-	   check expects; their authentication is refused instead
-	   (haproxy_tlv_client_auth_allowed()). */
-	if (haproxy_tlv_policy.require_tls && !header->command_local &&
-	    !header->tls) {
-		struct event_passthrough *e =
-			event_create_passthrough(hpconn->event)->
-			set_name("haproxy_tlv_tls_required");
-		e_warning(e->event(), "PROXY header does not report TLS and "
-			  "haproxy_tlv_require_tls = yes: connection closed");
-		haproxy_tlv_conn_fail(hpconn);
-		return FALSE;
-	}
-	return TRUE;
+	struct event_passthrough *e =
+		event_create_passthrough(hpconn->event)->
+		set_name(refusal->event_name);
+
+	e_warning(e->event(), "%s: connection closed", refusal->reason);
+	haproxy_tlv_conn_fail(hpconn);
 }
 
+/* data[0..hdr->size-1] is the header, hdr its decoded view */
 static void
 haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
+			const unsigned char *data,
 			const struct proxy_header *hdr)
 {
 	struct master_service_connection conn = hpconn->conn;
-	const struct haproxy_tlv_header *header;
+	const struct haproxy_tlv_refusal *refusal;
+	struct haproxy_tlv_header *header;
 
-	header = haproxy_tlv_header_import(hpconn->pool, hdr);
-	if (!haproxy_tlv_conn_policy_ok(hpconn, header))
+	header = haproxy_tlv_header_import(data, hdr);
+	refusal = haproxy_tlv_policy_connection(&haproxy_tlv_policy, header);
+	if (refusal != NULL) {
+		haproxy_tlv_header_free(&header);
+		haproxy_tlv_conn_refuse(hpconn, refusal);
 		return;
-	haproxy_tlv_header_apply(hdr, &conn);
+	}
+	haproxy_tlv_header_apply(header, &conn);
 
 	struct event_passthrough *e =
 		event_create_passthrough(hpconn->event)->
 		set_name("haproxy_tlv_header_received")->
-		add_int("proxy_version", header->version)->
+		add_int("proxy_version", hdr->version)->
 		add_str("proxy_command",
-			header->command_local ? "LOCAL" : "PROXY");
+			proxy_header_command_name(hdr->command));
 	if (conn.proxied) {
 		e->add_str("client_ip", net_ip2addr(&conn.remote_ip));
 		e->add_int("client_port", conn.remote_port);
 	}
 	e_debug(e->event(), "PROXY v%u header (%zu bytes) received%s",
-		header->version, hdr->size, conn.proxied ? "" :
+		hdr->version, hdr->size, conn.proxied ? "" :
 		", using the connection's own addresses");
 
 	/* the io and timeout must be gone before login-common takes over
-	   the fd; the header stays in the pool until the client has it */
+	   the fd */
 	io_remove(&hpconn->io);
 	timeout_remove(&hpconn->to);
 
 	conn.accepted = FALSE;
-	if (!haproxy_tlv_pending_add(hpconn, &conn, header)) {
+	if (!haproxy_tlv_pending_add(hpconn, &conn, &header)) {
 		haproxy_tlv_conn_fail(hpconn);
 		return;
 	}
@@ -396,7 +392,7 @@ static void haproxy_tlv_conn_input(struct haproxy_tlv_conn *hpconn)
 	i_assert(hdr.size > have);
 	if (!haproxy_tlv_conn_consume(hpconn, buf + have, hdr.size - have))
 		return;
-	haproxy_tlv_conn_finish(hpconn, &hdr);
+	haproxy_tlv_conn_finish(hpconn, buf, &hdr);
 }
 
 static void haproxy_tlv_conn_timeout(struct haproxy_tlv_conn *hpconn)

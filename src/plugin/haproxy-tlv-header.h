@@ -1,0 +1,22 @@
+#ifndef HAPROXY_TLV_HEADER_H
+#define HAPROXY_TLV_HEADER_H
+
+/* What the login process keeps of a PROXY header. Plain C: the policy
+   decides from it, and is tested without Dovecot. */
+
+#include "proxy-header.h"
+
+/* Allocated in one block with the header's own copy of its bytes, which
+   everything here points into. The connection owns it until a login
+   client takes it over. */
+struct haproxy_tlv_header {
+	/* The decoded header. Every field of every command and family is
+	   kept: LOCAL, UNSPEC, UNIX and v1 UNKNOWN headers carry TLVs that
+	   apply as well (SECURITY.md). */
+	struct proxy_header hdr;
+	/* NUL-terminated copies for login-common, which keeps the pointers
+	   as local_name and cert_username; NULL when absent */
+	const char *authority, *ssl_cn;
+};
+
+#endif

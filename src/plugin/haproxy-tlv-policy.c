@@ -1,0 +1,143 @@
+/* The plugin's decisions from a PROXY header: see haproxy-tlv-policy.h */
+
+#include <stddef.h>
+
+#include "proxy-header.h"
+#include "haproxy-tlv-header.h"
+#include "haproxy-tlv-policy.h"
+
+static const struct haproxy_tlv_refusal connection_tls_required = {
+	.event_name = "haproxy_tlv_tls_required",
+	.reason = "PROXY header does not report TLS and "
+		"haproxy_tlv_require_tls = yes",
+};
+
+static const struct haproxy_tlv_refusal auth_no_header = {
+	.reason = "no PROXY header was applied to this client",
+};
+
+static const struct haproxy_tlv_refusal auth_tls_required = {
+	.event_name = "haproxy_tlv_tls_required",
+	.reason = "the PROXY header does not report TLS "
+		"(haproxy_tlv_require_tls = yes)",
+};
+
+static const struct haproxy_tlv_refusal auth_client_cert_required = {
+	.event_name = "haproxy_tlv_client_cert_required",
+	.reason = "no verified client certificate was forwarded "
+		"(haproxy_tlv_require_client_cert = yes)",
+};
+
+static bool is_local(const struct haproxy_tlv_header *header)
+{
+	return header->hdr.command == PROXY_HEADER_CMD_LOCAL;
+}
+
+const struct haproxy_tlv_refusal *
+haproxy_tlv_policy_connection(const struct haproxy_tlv_policy *policy,
+			      const struct haproxy_tlv_header *header)
+{
+	/* Every PROXY command stands for a relayed client, whatever its
+	   family (v1 UNKNOWN included). LOCAL ones get the greeting a health
+	   check expects; their authentication is refused instead. */
+	if (policy->require_tls && !is_local(header) &&
+	    !proxy_header_is_tls(&header->hdr))
+		return &connection_tls_required;
+	return NULL;
+}
+
+const struct haproxy_tlv_refusal *
+haproxy_tlv_policy_auth(const struct haproxy_tlv_policy *policy,
+			const struct haproxy_tlv_header *header)
+{
+	/* never expected: the identity would come from nowhere */
+	if (header == NULL)
+		return &auth_no_header;
+	/* a LOCAL header without TLS got its greeting (health checks need
+	   one), but it is no TLS client either */
+	if (policy->require_tls && !proxy_header_is_tls(&header->hdr))
+		return &auth_tls_required;
+	if (policy->require_client_cert &&
+	    !proxy_header_client_cert_verified(&header->hdr))
+		return &auth_client_cert_required;
+	return NULL;
+}
+
+const char *
+haproxy_tlv_policy_cert_username(const struct haproxy_tlv_policy *policy,
+				 const struct haproxy_tlv_header *header)
+{
+	switch (policy->client_cert) {
+	case HAPROXY_TLV_CLIENT_CERT_VERIFIED:
+		/* HAProxy's `verify optional` forwards the CN of
+		   certificates it could not verify */
+		if (!proxy_header_client_cert_verified(&header->hdr))
+			return NULL;
+		return header->ssl_cn;
+	case HAPROXY_TLV_CLIENT_CERT_PRESENT:
+		return header->ssl_cn;
+	case HAPROXY_TLV_CLIENT_CERT_IGNORE:
+		break;
+	}
+	return NULL;
+}
+
+bool haproxy_tlv_policy_header_addresses(const struct haproxy_tlv_header *header)
+{
+	/* LOCAL: the proxy's own connection, whose endpoints are the real
+	   ones; UNSPEC (v1 UNKNOWN) and UNIX: nothing Dovecot can use */
+	return header->hdr.command == PROXY_HEADER_CMD_PROXY &&
+		(header->hdr.family == PROXY_HEADER_FAMILY_INET ||
+		 header->hdr.family == PROXY_HEADER_FAMILY_INET6);
+}
+
+bool haproxy_tlv_policy_quiet_until_auth(const struct haproxy_tlv_header *header)
+{
+	/* the proxy's health check, most likely: its connect/disconnect is
+	   not worth an info line each time. HAProxy also sends LOCAL for
+	   clients of unix socket frontends, which send data and
+	   authenticate: from then on they are logged as any client. A
+	   health check sends nothing after its header. */
+	return is_local(header);
+}
+
+void haproxy_tlv_policy_security(const struct haproxy_tlv_header *header,
+				 const struct haproxy_tlv_client_tls *tls,
+				 struct haproxy_tlv_security *security)
+{
+	/* the SSL TLV says the client itself used plaintext */
+	bool plaintext = header->hdr.have_ssl &&
+		!proxy_header_is_tls(&header->hdr);
+
+	if (!haproxy_tlv_policy_header_addresses(header)) {
+		/* login-common judged the proxy's own connection: its
+		   address may be in login_trusted_networks, and loopback
+		   counts as secured. Neither says anything about the client
+		   behind it (every client of a HAProxy unix socket frontend
+		   comes this way); only TLS of this process still counts. */
+		security->trusted = false;
+		security->secured = tls->stream;
+		security->ssl_secured = tls->stream;
+	}
+	if (plaintext && tls->stream) {
+		/* HAProxy re-encrypts a client that used plaintext: the TLS
+		   this process has is the proxy's, not the client's */
+		security->secured = security->trusted;
+		security->ssl_secured = false;
+	}
+}
+
+bool haproxy_tlv_policy_proxy_tls(const struct haproxy_tlv_header *header,
+				  const struct haproxy_tlv_client_tls *tls)
+{
+	/* on an `ssl = yes` listener the client already counts as TLS,
+	   with TLS of this process's own */
+	return proxy_header_is_tls(&header->hdr) && !tls->tls;
+}
+
+bool haproxy_tlv_policy_lower_tls(const struct haproxy_tlv_client_tls *tls)
+{
+	/* only the proxy's TLS: a TLS stream of this process must stay in
+	   the data path, so login-common proxies that session itself */
+	return tls->from_proxy && tls->tls && !tls->stream;
+}

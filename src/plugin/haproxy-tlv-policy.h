@@ -1,0 +1,93 @@
+#ifndef HAPROXY_TLV_POLICY_H
+#define HAPROXY_TLV_POLICY_H
+
+/* Every decision the plugin takes from a PROXY header: pure functions of
+   the header as the plugin keeps it and of the settings. Plain C without
+   Dovecot, so that tests/test-policy-decisions.c checks each rule on its
+   own; the callers log and act. SECURITY.md has the rules as a table. */
+
+#include <stdbool.h>
+
+struct haproxy_tlv_header;
+
+enum haproxy_tlv_client_cert {
+	/* the CN counts only for a certificate the proxy verified */
+	HAPROXY_TLV_CLIENT_CERT_VERIFIED = 0,
+	/* the CN counts whenever one is sent (Dovecot 2.3's behaviour) */
+	HAPROXY_TLV_CLIENT_CERT_PRESENT,
+	HAPROXY_TLV_CLIENT_CERT_IGNORE,
+};
+
+/* The settings, parsed (haproxy_tlv_settings_parse()) */
+struct haproxy_tlv_policy {
+	enum haproxy_tlv_client_cert client_cert;
+	bool require_client_cert;
+	bool require_tls;
+};
+
+/* Why a connection or an authentication is refused */
+struct haproxy_tlv_refusal {
+	/* the event that logs it; NULL when it is no client's doing but a
+	   fault of the plugin itself, logged as an error */
+	const char *event_name;
+	/* in words for the log line */
+	const char *reason;
+};
+
+/* NULL if a connection with this header may get its login client */
+const struct haproxy_tlv_refusal *
+haproxy_tlv_policy_connection(const struct haproxy_tlv_policy *policy,
+			      const struct haproxy_tlv_header *header);
+/* NULL if the client may authenticate. header is NULL for a client of a
+   `haproxy = yes` listener that has none. */
+const struct haproxy_tlv_refusal *
+haproxy_tlv_policy_auth(const struct haproxy_tlv_policy *policy,
+			const struct haproxy_tlv_header *header);
+
+/* The name that becomes the client's cert_username, NULL for none */
+const char *
+haproxy_tlv_policy_cert_username(const struct haproxy_tlv_policy *policy,
+				 const struct haproxy_tlv_header *header);
+
+/* The header's addresses replace the connection's own */
+bool haproxy_tlv_policy_header_addresses(const struct haproxy_tlv_header *header);
+
+/* The client leaves no line below warnings in the log until it sends
+   data (imap, pop3, managesieve) or starts authenticating */
+bool haproxy_tlv_policy_quiet_until_auth(const struct haproxy_tlv_header *header);
+
+/* A login client's TLS, as the TLS decisions see it */
+struct haproxy_tlv_client_tls {
+	/* login-common counts the client as TLS (client->tls) */
+	bool tls;
+	/* ... because the proxy's TLS was made the client's */
+	bool from_proxy;
+	/* this process runs TLS on the socket (an `ssl = yes` listener: TLS
+	   with the proxy) */
+	bool stream;
+};
+
+/* What login-common derived from the proxy's own connection */
+struct haproxy_tlv_security {
+	/* login_trusted_networks */
+	bool trusted;
+	bool secured;
+	bool ssl_secured;
+};
+
+/* Corrects security, which login-common derived from the proxy's
+   connection, for the client behind it. tls describes this process's own
+   TLS, before the proxy's is applied (haproxy_tlv_policy_proxy_tls()). */
+void haproxy_tlv_policy_security(const struct haproxy_tlv_header *header,
+				 const struct haproxy_tlv_client_tls *tls,
+				 struct haproxy_tlv_security *security);
+
+/* The TLS the proxy terminated becomes the client's: `TLS` in log lines,
+   plaintext authentication allowed, no STARTTLS on top of it */
+bool haproxy_tlv_policy_proxy_tls(const struct haproxy_tlv_header *header,
+				  const struct haproxy_tlv_client_tls *tls);
+/* After a successful authentication: the client stops counting as TLS, so
+   that login-common hands the socket itself to the post-login process */
+bool haproxy_tlv_policy_lower_tls(const struct haproxy_tlv_client_tls *tls);
+
+#endif
