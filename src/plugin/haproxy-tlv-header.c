@@ -29,7 +29,6 @@ haproxy_tlv_header_import(pool_t pool, const struct proxy_header *hdr)
 	header->cert_presented = proxy_header_client_cert_presented(hdr);
 	header->cert_verified = proxy_header_client_cert_verified(hdr);
 	header->have_crc32c = hdr->have_crc32c;
-	header->ssl_client = hdr->ssl_client;
 	header->ssl_verify = hdr->ssl_verify;
 
 	/* the decoder has validated these as printable text */

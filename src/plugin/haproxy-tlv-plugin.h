@@ -20,7 +20,6 @@ struct haproxy_tlv_header {
 	bool cert_verified;
 	bool have_crc32c;
 	unsigned int version;
-	uint8_t ssl_client;
 	uint32_t ssl_verify;
 
 	const char *authority, *alpn, *unique_id, *netns;
