@@ -16,6 +16,11 @@
 
 static char *env_dir;
 static unsigned int base_port;
+/* the environment test_env_try_start() puts aside while it starts
+   another one */
+static char *outer_env_dir;
+
+static void stop_on_signal(int signo);
 
 static void run_env(const char *const *argv)
 {
@@ -61,6 +66,11 @@ static const char **env_start_argv(const char *extra_conf)
 	static const char *argv[7];
 	GError *error = NULL;
 
+	signal(SIGABRT, stop_on_signal);
+	signal(SIGTRAP, stop_on_signal);
+	signal(SIGSEGV, stop_on_signal);
+	signal(SIGTERM, stop_on_signal);
+	signal(SIGINT, stop_on_signal);
 	env_dir = g_dir_make_tmp("haproxy-tlv-XXXXXX", &error);
 	g_assert_no_error(error);
 	/* TEST_VALGRIND=1: pop3-login (one process for all its clients)
@@ -103,27 +113,39 @@ static const char **env_start_argv(const char *extra_conf)
 	return argv;
 }
 
+/* Stop the daemons of the environment in dir and remove it, unless
+   TEST_KEEP_ENV is set */
+static void env_discard(const char *dir)
+{
+	char *cmd;
+
+	if (g_getenv("TEST_KEEP_ENV") == NULL) {
+		cmd = g_strdup_printf("/bin/sh %s stop %s; rm -rf %s",
+				      TEST_ENV_SH, dir, dir);
+	} else {
+		cmd = g_strdup_printf("/bin/sh %s stop %s; echo kept %s >&2",
+				      TEST_ENV_SH, dir, dir);
+	}
+	if (system(cmd) != 0)
+		g_printerr("%s failed\n", cmd);
+	g_free(cmd);
+}
+
 /* A failed assertion aborts the test program: stop the daemons anyway so
-   they do not outlive it (and keep its ports) */
+   they do not outlive it (and keep its ports), and remove the directory
+   (of the environment test_env_try_start() put aside too) */
 static void stop_on_signal(int signo)
 {
-	if (env_dir != NULL) {
-		char *cmd = g_strdup_printf("/bin/sh %s stop %s", TEST_ENV_SH,
-					    env_dir);
-		if (system(cmd) < 0)
-			g_printerr("%s failed\n", cmd);
-	}
+	if (env_dir != NULL)
+		env_discard(env_dir);
+	if (outer_env_dir != NULL)
+		env_discard(outer_env_dir);
 	signal(signo, SIG_DFL);
 	raise(signo);
 }
 
 void test_env_start_with(const char *extra_conf)
 {
-	signal(SIGABRT, stop_on_signal);
-	signal(SIGTRAP, stop_on_signal);
-	signal(SIGSEGV, stop_on_signal);
-	signal(SIGTERM, stop_on_signal);
-	signal(SIGINT, stop_on_signal);
 	run_env(env_start_argv(extra_conf));
 }
 
@@ -136,11 +158,14 @@ gboolean test_env_try_start(const char *extra_conf, char **output_r)
 {
 	char *saved_dir = env_dir;
 	unsigned int saved_port = base_port;
-	const char **argv = env_start_argv(extra_conf);
+	const char **argv;
 	char *out = NULL, *err = NULL;
 	int status;
 	gboolean started;
 
+	g_assert_null(outer_env_dir);
+	outer_env_dir = saved_dir;
+	argv = env_start_argv(extra_conf);
 	g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
 				   NULL, NULL, &out, &err, &status, NULL));
 	*output_r = g_strconcat(out, err, NULL);
@@ -150,6 +175,7 @@ gboolean test_env_try_start(const char *extra_conf, char **output_r)
 	test_env_stop();
 	env_dir = saved_dir;
 	base_port = saved_port;
+	outer_env_dir = NULL;
 	return started;
 }
 
@@ -176,6 +202,7 @@ void test_env_stop(void)
 	else
 		g_printerr("kept %s\n", env_dir);
 	g_free(env_dir);
+	env_dir = NULL;
 }
 
 unsigned int test_dovecot_port(enum test_dovecot_port port)
