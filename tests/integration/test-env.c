@@ -16,7 +16,7 @@
 
 static char *env_dir;
 static unsigned int base_port;
-/* the environment test_env_try_start() puts aside while it starts
+/* the environment test_env_try_start_run() puts aside while it runs
    another one */
 static char *outer_env_dir;
 
@@ -133,7 +133,7 @@ static void env_discard(const char *dir)
 
 /* A failed assertion aborts the test program: stop the daemons anyway so
    they do not outlive it (and keep its ports), and remove the directory
-   (of the environment test_env_try_start() put aside too) */
+   (of the environment test_env_try_start_run() put aside too) */
 static void stop_on_signal(int signo)
 {
 	if (env_dir != NULL)
@@ -154,7 +154,8 @@ void test_env_start(void)
 	test_env_start_with(NULL);
 }
 
-gboolean test_env_try_start(const char *extra_conf, char **output_r)
+gboolean test_env_try_start_run(const char *extra_conf, char **output_r,
+				GTestDataFunc running, gconstpointer data)
 {
 	char *saved_dir = env_dir;
 	unsigned int saved_port = base_port;
@@ -172,11 +173,18 @@ gboolean test_env_try_start(const char *extra_conf, char **output_r)
 	started = g_spawn_check_wait_status(status, NULL);
 	g_free(out);
 	g_free(err);
+	if (started && running != NULL)
+		running(data);
 	test_env_stop();
 	env_dir = saved_dir;
 	base_port = saved_port;
 	outer_env_dir = NULL;
 	return started;
+}
+
+gboolean test_env_try_start(const char *extra_conf, char **output_r)
+{
+	return test_env_try_start_run(extra_conf, output_r, NULL, NULL);
 }
 
 char *test_env_doveconf(const char *args)

@@ -50,6 +50,11 @@ void test_env_start_with(const char *extra_conf);
 /* Run env.sh start with extra settings; FALSE if Dovecot refused to start,
    with what it printed in *output_r */
 gboolean test_env_try_start(const char *extra_conf, char **output_r);
+/* The same, and when Dovecot started, running(data) with that second
+   environment as the current one (ports, log, doveconf) before it is
+   stopped; the first one is current again afterwards */
+gboolean test_env_try_start_run(const char *extra_conf, char **output_r,
+				GTestDataFunc running, gconstpointer data);
 void test_env_stop(void);
 
 unsigned int test_dovecot_port(enum test_dovecot_port port);
