@@ -301,8 +301,10 @@ for port in $(d 0) $(d 1) $(d 2) $(d 3) $(d 4) $(h 0) $(h 9); do
 		for name in dovecot haproxy; do
 			if ! kill -0 "$(cat "$dir/$name.pid")" 2>/dev/null; then
 				echo "env.sh: $name failed to start:" >&2
+				# some of these may not exist: under set -e a
+				# failing cat would exit before stop
 				cat "$dir/$name.stdout" "$dir/$name.log" \
-					"$dir/dovecot.log" >&2 2>/dev/null
+					"$dir/dovecot.log" >&2 2>/dev/null || true
 				stop
 				exit 1
 			fi
