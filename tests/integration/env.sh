@@ -282,6 +282,16 @@ listen imap-checked
     server dovecot 127.0.0.1:$(d 0) send-proxy-v2 check inter 300ms
 CFG
 
+# a test program's own HAProxy sections (test_env_start_full()), with
+# %DIR%, %D<n>% (Dovecot's port n) and %H<n>% (HAProxy's port n) filled in
+if [ -f "$dir/extra-haproxy.cfg" ]; then
+	script="s|%DIR%|$dir|g"
+	for i in $(seq 0 29); do
+		script="$script;s|%D$i%|$(d "$i")|g;s|%H$i%|$(h "$i")|g"
+	done
+	sed "$script" "$dir/extra-haproxy.cfg" >> "$dir/haproxy.cfg"
+fi
+
 if unshare -m true 2>/dev/null; then
 	unshare -m sh -c "mount --bind '$dir/settings' '$settings_dir' &&
 		exec /usr/sbin/dovecot -F -c '$dir/dovecot.conf'" \

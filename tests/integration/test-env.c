@@ -60,7 +60,16 @@ static gboolean ports_free(unsigned int first, unsigned int count)
 	return TRUE;
 }
 
-static const char **env_start_argv(const char *extra_conf)
+static void env_write_file(const char *name, const char *contents)
+{
+	char *path = test_env_path(name);
+
+	g_assert_true(g_file_set_contents(path, contents, -1, NULL));
+	g_free(path);
+}
+
+static const char **env_start_argv(const char *extra_conf,
+				   const char *extra_haproxy_cfg)
 {
 	static char port[16];
 	static const char *argv[7];
@@ -83,12 +92,11 @@ static const char **env_start_argv(const char *extra_conf)
 		"--log-file=%DIR%/valgrind-%p.log /usr/lib/dovecot/pop3-login\n"
 		"  chroot =\n"
 		"}\n", NULL);
-	if (conf[0] != '\0') {
-		char *path = test_env_path("extra.conf");
-		g_assert_true(g_file_set_contents(path, conf, -1, NULL));
-		g_free(path);
-	}
+	if (conf[0] != '\0')
+		env_write_file("extra.conf", conf);
 	g_free(conf);
+	if (extra_haproxy_cfg != NULL)
+		env_write_file("extra-haproxy.cfg", extra_haproxy_cfg);
 	/* a port range per process and start: tests may run in parallel */
 	static unsigned int starts = 0;
 	/* below 32768, where Linux starts picking local ports for outgoing
@@ -144,9 +152,15 @@ static void stop_on_signal(int signo)
 	raise(signo);
 }
 
+void test_env_start_full(const char *extra_conf,
+			 const char *extra_haproxy_cfg)
+{
+	run_env(env_start_argv(extra_conf, extra_haproxy_cfg));
+}
+
 void test_env_start_with(const char *extra_conf)
 {
-	run_env(env_start_argv(extra_conf));
+	test_env_start_full(extra_conf, NULL);
 }
 
 void test_env_start(void)
@@ -166,7 +180,7 @@ gboolean test_env_try_start_run(const char *extra_conf, char **output_r,
 
 	g_assert_null(outer_env_dir);
 	outer_env_dir = saved_dir;
-	argv = env_start_argv(extra_conf);
+	argv = env_start_argv(extra_conf, NULL);
 	g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
 				   NULL, NULL, &out, &err, &status, NULL));
 	*output_r = g_strconcat(out, err, NULL);

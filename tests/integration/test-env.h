@@ -47,6 +47,12 @@ enum test_haproxy_port {
 void test_env_start(void);
 /* The same with extra Dovecot settings appended to the configuration */
 void test_env_start_with(const char *extra_conf);
+/* ... and HAProxy sections of the program's own (NULL: none) appended to
+   HAProxy's, with %D<n>% and %H<n>% standing for Dovecot's and HAProxy's
+   port n (enum test_dovecot_port, enum test_haproxy_port) and %DIR% for
+   the environment's directory */
+void test_env_start_full(const char *extra_conf,
+			 const char *extra_haproxy_cfg);
 /* Run env.sh start with extra settings; FALSE if Dovecot refused to start,
    with what it printed in *output_r */
 gboolean test_env_try_start(const char *extra_conf, char **output_r);
