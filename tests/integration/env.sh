@@ -15,6 +15,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 cmd=$1
 dir=$2
 
+# A build with AddressSanitizer (meson -Db_sanitize=address,...; the test
+# programs set TEST_SANITIZER_PRELOAD to the ASan runtime): the modules
+# need that runtime loaded first in every Dovecot process that loads them,
+# although Dovecot itself is not instrumented. Dovecot's leaks are not
+# ours to report; the modules' errors end up in Dovecot's log.
+sanitizer_env=
+if [ -n "${TEST_SANITIZER_PRELOAD:-}" ]; then
+	sanitizer_env="LD_PRELOAD=$TEST_SANITIZER_PRELOAD"
+	sanitizer_env="$sanitizer_env ASAN_OPTIONS=detect_leaks=0:abort_on_error=1"
+	sanitizer_env="$sanitizer_env UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1"
+fi
+
 stop() {
 	for name in haproxy dovecot; do
 		[ -f "$dir/$name.pid" ] || continue
@@ -42,7 +54,7 @@ if [ "$cmd" = doveconf ] || [ "$cmd" = doveadm ]; then
 	shift 2
 	exec unshare -m sh -c "mount --bind '$dir/settings' '$settings_dir' &&
 		mount --bind '$dir/doveadm' '$doveadm_dir' &&
-		exec $cmd -c '$dir/dovecot.conf' \"\$@\"" -- "$@"
+		exec env $sanitizer_env $cmd -c '$dir/dovecot.conf' \"\$@\"" -- "$@"
 fi
 
 base=$3
@@ -81,6 +93,14 @@ else
 	cp "$plugin_dir/../settings/libhaproxy_tlv_settings.so" "$dir/settings/"
 fi
 
+if [ -n "$sanitizer_env" ]; then
+	# to every process the master starts; ASan reserves terabytes of
+	# address space, beyond any vsz_limit
+	cat > "$dir/sanitizer.conf" <<CONF
+import_environment = \$import_environment LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
+default_vsz_limit = 0
+CONF
+fi
 if [ -f "$dir/extra.conf" ]; then
 	sed "s|%DIR%|$dir|g" "$dir/extra.conf" > "$dir/extra-expanded.conf"
 fi
@@ -132,6 +152,7 @@ auth_verbose = yes
 # failed logins answered at once: the tests do many
 auth_failure_delay = 0
 
+!include_try $dir/sanitizer.conf
 # per-test settings (test_env_start_with()): before the passdb below, so
 # that a deny passdb there is checked first
 !include_try $dir/extra-expanded.conf
@@ -294,7 +315,7 @@ fi
 
 if unshare -m true 2>/dev/null; then
 	unshare -m sh -c "mount --bind '$dir/settings' '$settings_dir' &&
-		exec /usr/sbin/dovecot -F -c '$dir/dovecot.conf'" \
+		exec env $sanitizer_env /usr/sbin/dovecot -F -c '$dir/dovecot.conf'" \
 		>"$dir/dovecot.stdout" 2>&1 &
 else
 	echo "env.sh: unshare -m is not available: cannot load the settings module privately" >&2

@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <stdlib.h>
 #include <stdarg.h>
@@ -19,8 +20,22 @@ static unsigned int base_port;
 /* the environment test_env_try_start_run() puts aside while it runs
    another one */
 static char *outer_env_dir;
+static gboolean sanitizer_reports_shown;
 
 static void stop_on_signal(int signo);
+
+/* A sanitizer build that cannot run the plugin inside Dovecot (see
+   tests/meson.build): every integration program skips, before its main()
+   starts anything */
+__attribute__((constructor))
+static void skip_unless_sanitizer_runs(void)
+{
+	if (TEST_SANITIZER_SKIP[0] == '\0')
+		return;
+	printf("1..0 # SKIP %s\n", TEST_SANITIZER_SKIP);
+	fflush(stdout);
+	exit(0);
+}
 
 static void run_env(const char *const *argv)
 {
@@ -75,6 +90,9 @@ static const char **env_start_argv(const char *extra_conf,
 	static const char *argv[7];
 	GError *error = NULL;
 
+	/* env.sh preloads the ASan runtime into Dovecot's processes */
+	if (TEST_SANITIZER_PRELOAD[0] != '\0')
+		g_setenv("TEST_SANITIZER_PRELOAD", TEST_SANITIZER_PRELOAD, TRUE);
 	signal(SIGABRT, stop_on_signal);
 	signal(SIGTRAP, stop_on_signal);
 	signal(SIGSEGV, stop_on_signal);
@@ -121,6 +139,55 @@ static const char **env_start_argv(const char *extra_conf,
 	return argv;
 }
 
+/* The lines where a sanitizer reported something in a Dovecot process (its
+   log) or in doveconf at start-up (dovecot.stdout); NULL if none */
+static char *sanitizer_reports(void)
+{
+	static const char *const files[] = { "dovecot.log", "dovecot.stdout" };
+	static const char *const needles[] = {
+		"AddressSanitizer", "LeakSanitizer", "runtime error:",
+		"UndefinedBehaviorSanitizer",
+	};
+	GString *found = g_string_new(NULL);
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(files); i++) {
+		char *path = test_env_path(files[i]);
+		char *contents = NULL;
+
+		if (g_file_get_contents(path, &contents, NULL, NULL)) {
+			char **lines = g_strsplit(contents, "\n", -1);
+
+			for (char **l = lines; *l != NULL; l++) {
+				for (unsigned int n = 0; n < G_N_ELEMENTS(needles); n++) {
+					if (strstr(*l, needles[n]) != NULL) {
+						g_string_append_printf(found,
+							"%s: %s\n", files[i], *l);
+						break;
+					}
+				}
+			}
+			g_strfreev(lines);
+		}
+		g_free(contents);
+		g_free(path);
+	}
+	return g_string_free(found, found->len == 0);
+}
+
+/* Sanitizer reports fail the program; the whole reports are in the log,
+   which is kept */
+static void assert_no_sanitizer_reports(void)
+{
+	char *reports = sanitizer_reports();
+
+	if (reports != NULL) {
+		g_setenv("TEST_KEEP_ENV", "1", TRUE);
+		sanitizer_reports_shown = TRUE;
+		g_error("sanitizer reports in Dovecot's processes (whole "
+			"reports in %s):\n%s", env_dir, reports);
+	}
+}
+
 /* Stop the daemons of the environment in dir and remove it, unless
    TEST_KEEP_ENV is set */
 static void env_discard(const char *dir)
@@ -144,6 +211,15 @@ static void env_discard(const char *dir)
    (of the environment test_env_try_start_run() put aside too) */
 static void stop_on_signal(int signo)
 {
+	char *reports = env_dir == NULL || sanitizer_reports_shown ? NULL :
+		sanitizer_reports();
+
+	/* a failure in a sanitized Dovecot process is likely the cause */
+	if (reports != NULL) {
+		g_printerr("sanitizer reports in Dovecot's processes (whole "
+			   "reports in %s):\n%s", env_dir, reports);
+		g_setenv("TEST_KEEP_ENV", "1", TRUE);
+	}
 	if (env_dir != NULL)
 		env_discard(env_dir);
 	if (outer_env_dir != NULL)
@@ -218,6 +294,7 @@ void test_env_stop(void)
 	char *rm[] = { "rm", "-rf", env_dir, NULL };
 
 	run_env(argv);
+	assert_no_sanitizer_reports();
 	if (g_getenv("TEST_KEEP_ENV") == NULL)
 		g_spawn_sync(NULL, rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
 			     NULL, NULL, NULL, NULL);
@@ -240,6 +317,11 @@ unsigned int test_haproxy_port(enum test_haproxy_port port)
 char *test_env_path(const char *name)
 {
 	return g_build_filename(env_dir, name, NULL);
+}
+
+gboolean test_env_sanitized(void)
+{
+	return TEST_SANITIZER_PRELOAD[0] != '\0';
 }
 
 const char *test_env_dir(void)

@@ -68,6 +68,9 @@ unsigned int test_haproxy_port(enum test_haproxy_port port);
 /* A file under the environment's directory (certificates: certs/...) */
 char *test_env_path(const char *name);
 const char *test_env_dir(void);
+/* Dovecot's processes run with the AddressSanitizer runtime (a build with
+   -Db_sanitize=address) */
+gboolean test_env_sanitized(void);
 /* Output of doveconf ARGS on the test configuration */
 char *test_env_doveconf(const char *args);
 
