@@ -228,10 +228,46 @@ static void stop_on_signal(int signo)
 	raise(signo);
 }
 
+/* Runs env.sh start; TRUE if Dovecot and HAProxy started, with what
+   env.sh printed in *output_r. Another test run on the machine may take
+   the port range between the check in env_start_argv() and the daemons'
+   bind(): then the start is tried again on another range. */
+static gboolean env_spawn_start(const char *extra_conf,
+				const char *extra_haproxy_cfg, char **output_r)
+{
+	for (unsigned int attempt = 1; ; attempt++) {
+		const char **argv = env_start_argv(extra_conf,
+						   extra_haproxy_cfg);
+		char *out = NULL, *err = NULL;
+		int status;
+		gboolean started;
+
+		g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+					   G_SPAWN_DEFAULT, NULL, NULL, &out,
+					   &err, &status, NULL));
+		*output_r = g_strconcat(out, err, NULL);
+		g_free(out);
+		g_free(err);
+		started = g_spawn_check_wait_status(status, NULL);
+		if (started || attempt == 5 ||
+		    strstr(*output_r, "already in use") == NULL)
+			return started;
+		g_test_message("ports %u-%u were taken meanwhile, trying "
+			       "others:\n%s", base_port, base_port + 29,
+			       *output_r);
+		g_free(*output_r);
+		test_env_stop();
+	}
+}
+
 void test_env_start_full(const char *extra_conf,
 			 const char *extra_haproxy_cfg)
 {
-	run_env(env_start_argv(extra_conf, extra_haproxy_cfg));
+	char *output;
+
+	if (!env_spawn_start(extra_conf, extra_haproxy_cfg, &output))
+		g_error("env.sh start failed:\n%s", output);
+	g_free(output);
 }
 
 void test_env_start_with(const char *extra_conf)
@@ -249,20 +285,11 @@ gboolean test_env_try_start_run(const char *extra_conf, char **output_r,
 {
 	char *saved_dir = env_dir;
 	unsigned int saved_port = base_port;
-	const char **argv;
-	char *out = NULL, *err = NULL;
-	int status;
 	gboolean started;
 
 	g_assert_null(outer_env_dir);
 	outer_env_dir = saved_dir;
-	argv = env_start_argv(extra_conf, NULL);
-	g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
-				   NULL, NULL, &out, &err, &status, NULL));
-	*output_r = g_strconcat(out, err, NULL);
-	started = g_spawn_check_wait_status(status, NULL);
-	g_free(out);
-	g_free(err);
+	started = env_spawn_start(extra_conf, NULL, output_r);
 	if (started && running != NULL)
 		running(data);
 	test_env_stop();
