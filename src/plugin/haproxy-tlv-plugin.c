@@ -21,36 +21,41 @@ struct event_category event_category_haproxy_tlv = {
 struct event *haproxy_tlv_event;
 struct haproxy_tlv_policy haproxy_tlv_policy;
 
-static struct master_service_settings_cache *haproxy_tlv_set_cache;
-
-/* The settings are global (not per local/remote block): read once, with
-   the same settings cache login-common uses for its own settings */
+/* The settings are global (not per local/remote block): read once at
+   start-up, the way login-common reads its own, and parsed into
+   haproxy_tlv_policy. Nothing points into the settings afterwards: the
+   cache that holds them is freed at once. */
 static void haproxy_tlv_settings_read(void)
 {
 	static const struct setting_parser_info *roots[] = {
 		&haproxy_tlv_setting_parser_info,
 		NULL
 	};
+	struct master_service_settings_cache *cache;
 	struct master_service_settings_input input;
 	const struct setting_parser_context *parser;
 	const struct haproxy_tlv_settings *set;
 	const char *error;
 	void **sets;
+	bool valid;
 
 	i_zero(&input);
 	input.roots = roots;
 	input.module = HAPROXY_TLV_SETTINGS_MODULE;
 	input.service = login_binary->protocol;
 
-	haproxy_tlv_set_cache =
-		master_service_settings_cache_init(master_service, input.module,
+	cache = master_service_settings_cache_init(master_service, input.module,
 						   input.service);
-	if (master_service_settings_cache_read(haproxy_tlv_set_cache, &input,
-					       NULL, &parser, &error) < 0)
+	if (master_service_settings_cache_read(cache, &input, NULL, &parser,
+					       &error) < 0)
 		i_fatal("haproxy-tlv: Error reading configuration: %s", error);
 	sets = master_service_settings_parser_get_others(master_service, parser);
 	set = sets[0];
-	if (!haproxy_tlv_settings_parse(set, &haproxy_tlv_policy, &error))
+	/* the error, if any, is static or on the data stack, not in the
+	   cache */
+	valid = haproxy_tlv_settings_parse(set, &haproxy_tlv_policy, &error);
+	master_service_settings_cache_deinit(&cache);
+	if (!valid)
 		i_fatal("haproxy-tlv: %s", error);
 }
 
@@ -69,6 +74,5 @@ void haproxy_tlv_plugin_deinit(void)
 {
 	haproxy_tlv_client_hooks_deinit();
 	haproxy_tlv_connections_deinit();
-	master_service_settings_cache_deinit(&haproxy_tlv_set_cache);
 	event_unref(&haproxy_tlv_event);
 }

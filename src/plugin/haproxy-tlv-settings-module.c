@@ -1,28 +1,21 @@
-/* Loaded by Dovecot's config process from its settings module directory:
-   makes the haproxy_tlv_* settings known to doveconf and checked when
-   Dovecot starts. */
+/* Loaded by Dovecot's config process (and doveconf) from its settings
+   module directory: makes the haproxy_tlv_* settings known to doveconf and
+   checked when Dovecot starts. It has no init/deinit functions: the config
+   process loads settings modules without requiring them
+   (config_parse_load_modules() in 2.3's config-parser.c) and only looks up
+   <name>_set_roots. */
 
 #include "lib.h"
 #include "settings-parser.h"
-#include "module-dir.h"
 #include "haproxy-tlv-settings.h"
 
 extern const struct setting_parser_info *haproxy_tlv_settings_set_roots[];
 extern const char *haproxy_tlv_settings_version;
-void haproxy_tlv_settings_init(struct module *module);
-void haproxy_tlv_settings_deinit(void);
 
 const struct setting_parser_info *haproxy_tlv_settings_set_roots[] = {
 	&haproxy_tlv_setting_parser_info,
 	NULL
 };
 
+/* checked against the config process's ABI version when it loads us */
 const char *haproxy_tlv_settings_version = DOVECOT_ABI_VERSION;
-
-void haproxy_tlv_settings_init(struct module *module ATTR_UNUSED)
-{
-}
-
-void haproxy_tlv_settings_deinit(void)
-{
-}

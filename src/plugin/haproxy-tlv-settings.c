@@ -55,11 +55,15 @@ parse_client_cert(const char *value, enum haproxy_tlv_client_cert *policy_r)
 	return TRUE;
 }
 
+/* Exactly what Dovecot 2.3's own boolean settings accept (get_bool() in
+   lib-settings/settings-parser.c): yes and y in any case and 1 are true,
+   no in any case is false; n and 0 are refused, as Dovecot refuses them */
 static bool
 parse_bool(const char *key, const char *value, bool *result_r,
 	   const char **error_r)
 {
-	if (strcasecmp(value, "yes") == 0)
+	if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "y") == 0 ||
+	    strcmp(value, "1") == 0)
 		*result_r = TRUE;
 	else if (strcasecmp(value, "no") == 0)
 		*result_r = FALSE;

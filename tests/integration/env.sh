@@ -15,6 +15,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 cmd=$1
 dir=$2
 
+# A build with AddressSanitizer (meson -Db_sanitize=address,...; the test
+# programs set TEST_SANITIZER_PRELOAD to the ASan runtime): the modules
+# need that runtime loaded first in every Dovecot process that loads them,
+# although Dovecot itself is not instrumented. Dovecot's leaks are not
+# ours to report; the modules' errors end up in Dovecot's log.
+sanitizer_env=
+if [ -n "${TEST_SANITIZER_PRELOAD:-}" ]; then
+	sanitizer_env="LD_PRELOAD=$TEST_SANITIZER_PRELOAD"
+	sanitizer_env="$sanitizer_env ASAN_OPTIONS=detect_leaks=0:abort_on_error=1"
+	sanitizer_env="$sanitizer_env UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1"
+fi
+
 stop() {
 	for name in haproxy dovecot; do
 		[ -f "$dir/$name.pid" ] || continue
@@ -42,7 +54,7 @@ if [ "$cmd" = doveconf ] || [ "$cmd" = doveadm ]; then
 	shift 2
 	exec unshare -m sh -c "mount --bind '$dir/settings' '$settings_dir' &&
 		mount --bind '$dir/doveadm' '$doveadm_dir' &&
-		exec $cmd -c '$dir/dovecot.conf' \"\$@\"" -- "$@"
+		exec env $sanitizer_env $cmd -c '$dir/dovecot.conf' \"\$@\"" -- "$@"
 fi
 
 base=$3
@@ -81,6 +93,14 @@ else
 	cp "$plugin_dir/../settings/libhaproxy_tlv_settings.so" "$dir/settings/"
 fi
 
+if [ -n "$sanitizer_env" ]; then
+	# to every process the master starts; ASan reserves terabytes of
+	# address space, beyond any vsz_limit
+	cat > "$dir/sanitizer.conf" <<CONF
+import_environment = \$import_environment LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
+default_vsz_limit = 0
+CONF
+fi
 if [ -f "$dir/extra.conf" ]; then
 	sed "s|%DIR%|$dir|g" "$dir/extra.conf" > "$dir/extra-expanded.conf"
 fi
@@ -132,6 +152,7 @@ auth_verbose = yes
 # failed logins answered at once: the tests do many
 auth_failure_delay = 0
 
+!include_try $dir/sanitizer.conf
 # per-test settings (test_env_start_with()): before the passdb below, so
 # that a deny passdb there is checked first
 !include_try $dir/extra-expanded.conf
@@ -287,9 +308,19 @@ listen imap-checked
     server dovecot 127.0.0.1:$(d 0) send-proxy-v2 check inter 300ms
 CFG
 
+# a test program's own HAProxy sections (test_env_start_full()), with
+# %DIR%, %D<n>% (Dovecot's port n) and %H<n>% (HAProxy's port n) filled in
+if [ -f "$dir/extra-haproxy.cfg" ]; then
+	script="s|%DIR%|$dir|g"
+	for i in $(seq 0 29); do
+		script="$script;s|%D$i%|$(d "$i")|g;s|%H$i%|$(h "$i")|g"
+	done
+	sed "$script" "$dir/extra-haproxy.cfg" >> "$dir/haproxy.cfg"
+fi
+
 if unshare -m true 2>/dev/null; then
 	unshare -m sh -c "mount --bind '$dir/settings' '$settings_dir' &&
-		exec /usr/sbin/dovecot -F -c '$dir/dovecot.conf'" \
+		exec env $sanitizer_env /usr/sbin/dovecot -F -c '$dir/dovecot.conf'" \
 		>"$dir/dovecot.stdout" 2>&1 &
 else
 	echo "env.sh: unshare -m is not available: cannot load the settings module privately" >&2
@@ -306,8 +337,10 @@ for port in $(d 0) $(d 1) $(d 2) $(d 3) $(d 4) $(h 0) $(h 9); do
 		for name in dovecot haproxy; do
 			if ! kill -0 "$(cat "$dir/$name.pid")" 2>/dev/null; then
 				echo "env.sh: $name failed to start:" >&2
+				# some of these may not exist: under set -e a
+				# failing cat would exit before stop
 				cat "$dir/$name.stdout" "$dir/$name.log" \
-					"$dir/dovecot.log" >&2 2>/dev/null
+					"$dir/dovecot.log" >&2 2>/dev/null || true
 				stop
 				exit 1
 			fi

@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <stdlib.h>
 #include <stdarg.h>
@@ -16,6 +17,25 @@
 
 static char *env_dir;
 static unsigned int base_port;
+/* the environment test_env_try_start_run() puts aside while it runs
+   another one */
+static char *outer_env_dir;
+static gboolean sanitizer_reports_shown;
+
+static void stop_on_signal(int signo);
+
+/* A sanitizer build that cannot run the plugin inside Dovecot (see
+   tests/meson.build): every integration program skips, before its main()
+   starts anything */
+__attribute__((constructor))
+static void skip_unless_sanitizer_runs(void)
+{
+	if (TEST_SANITIZER_SKIP[0] == '\0')
+		return;
+	printf("1..0 # SKIP %s\n", TEST_SANITIZER_SKIP);
+	fflush(stdout);
+	exit(0);
+}
 
 static void run_env(const char *const *argv)
 {
@@ -55,12 +75,29 @@ static gboolean ports_free(unsigned int first, unsigned int count)
 	return TRUE;
 }
 
-static const char **env_start_argv(const char *extra_conf)
+static void env_write_file(const char *name, const char *contents)
+{
+	char *path = test_env_path(name);
+
+	g_assert_true(g_file_set_contents(path, contents, -1, NULL));
+	g_free(path);
+}
+
+static const char **env_start_argv(const char *extra_conf,
+				   const char *extra_haproxy_cfg)
 {
 	static char port[16];
 	static const char *argv[7];
 	GError *error = NULL;
 
+	/* env.sh preloads the ASan runtime into Dovecot's processes */
+	if (TEST_SANITIZER_PRELOAD[0] != '\0')
+		g_setenv("TEST_SANITIZER_PRELOAD", TEST_SANITIZER_PRELOAD, TRUE);
+	signal(SIGABRT, stop_on_signal);
+	signal(SIGTRAP, stop_on_signal);
+	signal(SIGSEGV, stop_on_signal);
+	signal(SIGTERM, stop_on_signal);
+	signal(SIGINT, stop_on_signal);
 	env_dir = g_dir_make_tmp("haproxy-tlv-XXXXXX", &error);
 	g_assert_no_error(error);
 	/* TEST_VALGRIND=1: pop3-login (one process for all its clients)
@@ -73,12 +110,11 @@ static const char **env_start_argv(const char *extra_conf)
 		"--log-file=%DIR%/valgrind-%p.log /usr/lib/dovecot/pop3-login\n"
 		"  chroot =\n"
 		"}\n", NULL);
-	if (conf[0] != '\0') {
-		char *path = test_env_path("extra.conf");
-		g_assert_true(g_file_set_contents(path, conf, -1, NULL));
-		g_free(path);
-	}
+	if (conf[0] != '\0')
+		env_write_file("extra.conf", conf);
 	g_free(conf);
+	if (extra_haproxy_cfg != NULL)
+		env_write_file("extra-haproxy.cfg", extra_haproxy_cfg);
 	/* a port range per process and start: tests may run in parallel */
 	static unsigned int starts = 0;
 	/* below 32768, where Linux starts picking local ports for outgoing
@@ -103,28 +139,140 @@ static const char **env_start_argv(const char *extra_conf)
 	return argv;
 }
 
+/* The lines where a sanitizer reported something in a Dovecot process (its
+   log) or in doveconf at start-up (dovecot.stdout); NULL if none */
+static char *sanitizer_reports(void)
+{
+	static const char *const files[] = { "dovecot.log", "dovecot.stdout" };
+	static const char *const needles[] = {
+		"AddressSanitizer", "LeakSanitizer", "runtime error:",
+		"UndefinedBehaviorSanitizer",
+	};
+	GString *found = g_string_new(NULL);
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(files); i++) {
+		char *path = test_env_path(files[i]);
+		char *contents = NULL;
+
+		if (g_file_get_contents(path, &contents, NULL, NULL)) {
+			char **lines = g_strsplit(contents, "\n", -1);
+
+			for (char **l = lines; *l != NULL; l++) {
+				for (unsigned int n = 0; n < G_N_ELEMENTS(needles); n++) {
+					if (strstr(*l, needles[n]) != NULL) {
+						g_string_append_printf(found,
+							"%s: %s\n", files[i], *l);
+						break;
+					}
+				}
+			}
+			g_strfreev(lines);
+		}
+		g_free(contents);
+		g_free(path);
+	}
+	return g_string_free(found, found->len == 0);
+}
+
+/* Sanitizer reports fail the program; the whole reports are in the log,
+   which is kept */
+static void assert_no_sanitizer_reports(void)
+{
+	char *reports = sanitizer_reports();
+
+	if (reports != NULL) {
+		g_setenv("TEST_KEEP_ENV", "1", TRUE);
+		sanitizer_reports_shown = TRUE;
+		g_error("sanitizer reports in Dovecot's processes (whole "
+			"reports in %s):\n%s", env_dir, reports);
+	}
+}
+
+/* Stop the daemons of the environment in dir and remove it, unless
+   TEST_KEEP_ENV is set */
+static void env_discard(const char *dir)
+{
+	char *cmd;
+
+	if (g_getenv("TEST_KEEP_ENV") == NULL) {
+		cmd = g_strdup_printf("/bin/sh %s stop %s; rm -rf %s",
+				      TEST_ENV_SH, dir, dir);
+	} else {
+		cmd = g_strdup_printf("/bin/sh %s stop %s; echo kept %s >&2",
+				      TEST_ENV_SH, dir, dir);
+	}
+	if (system(cmd) != 0)
+		g_printerr("%s failed\n", cmd);
+	g_free(cmd);
+}
+
 /* A failed assertion aborts the test program: stop the daemons anyway so
-   they do not outlive it (and keep its ports) */
+   they do not outlive it (and keep its ports), and remove the directory
+   (of the environment test_env_try_start_run() put aside too) */
 static void stop_on_signal(int signo)
 {
-	if (env_dir != NULL) {
-		char *cmd = g_strdup_printf("/bin/sh %s stop %s", TEST_ENV_SH,
-					    env_dir);
-		if (system(cmd) < 0)
-			g_printerr("%s failed\n", cmd);
+	char *reports = env_dir == NULL || sanitizer_reports_shown ? NULL :
+		sanitizer_reports();
+
+	/* a failure in a sanitized Dovecot process is likely the cause */
+	if (reports != NULL) {
+		g_printerr("sanitizer reports in Dovecot's processes (whole "
+			   "reports in %s):\n%s", env_dir, reports);
+		g_setenv("TEST_KEEP_ENV", "1", TRUE);
 	}
+	if (env_dir != NULL)
+		env_discard(env_dir);
+	if (outer_env_dir != NULL)
+		env_discard(outer_env_dir);
 	signal(signo, SIG_DFL);
 	raise(signo);
 }
 
+/* Runs env.sh start; TRUE if Dovecot and HAProxy started, with what
+   env.sh printed in *output_r. Another test run on the machine may take
+   the port range between the check in env_start_argv() and the daemons'
+   bind(): then the start is tried again on another range. */
+static gboolean env_spawn_start(const char *extra_conf,
+				const char *extra_haproxy_cfg, char **output_r)
+{
+	for (unsigned int attempt = 1; ; attempt++) {
+		const char **argv = env_start_argv(extra_conf,
+						   extra_haproxy_cfg);
+		char *out = NULL, *err = NULL;
+		int status;
+		gboolean started;
+
+		g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+					   G_SPAWN_DEFAULT, NULL, NULL, &out,
+					   &err, &status, NULL));
+		*output_r = g_strconcat(out, err, NULL);
+		g_free(out);
+		g_free(err);
+		started = g_spawn_check_wait_status(status, NULL);
+		if (started || attempt == 5 ||
+		    strstr(*output_r, "already in use") == NULL)
+			return started;
+		g_test_message("ports %u-%u were taken meanwhile, trying "
+			       "others:\n%s", base_port, base_port + 29,
+			       *output_r);
+		g_free(*output_r);
+		test_env_stop();
+	}
+}
+
+void test_env_start_full(const char *extra_conf,
+			 const char *extra_haproxy_cfg)
+{
+	char *output;
+
+	if (!env_spawn_start(extra_conf, extra_haproxy_cfg, &output))
+		g_error("env.sh start failed:\n%s", output);
+	g_free(output);
+}
+
 void test_env_start_with(const char *extra_conf)
 {
-	signal(SIGABRT, stop_on_signal);
-	signal(SIGTRAP, stop_on_signal);
-	signal(SIGSEGV, stop_on_signal);
-	signal(SIGTERM, stop_on_signal);
-	signal(SIGINT, stop_on_signal);
-	run_env(env_start_argv(extra_conf));
+	test_env_start_full(extra_conf, NULL);
 }
 
 void test_env_start(void)
@@ -132,25 +280,28 @@ void test_env_start(void)
 	test_env_start_with(NULL);
 }
 
-gboolean test_env_try_start(const char *extra_conf, char **output_r)
+gboolean test_env_try_start_run(const char *extra_conf, char **output_r,
+				GTestDataFunc running, gconstpointer data)
 {
 	char *saved_dir = env_dir;
 	unsigned int saved_port = base_port;
-	const char **argv = env_start_argv(extra_conf);
-	char *out = NULL, *err = NULL;
-	int status;
 	gboolean started;
 
-	g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
-				   NULL, NULL, &out, &err, &status, NULL));
-	*output_r = g_strconcat(out, err, NULL);
-	started = g_spawn_check_wait_status(status, NULL);
-	g_free(out);
-	g_free(err);
+	g_assert_null(outer_env_dir);
+	outer_env_dir = saved_dir;
+	started = env_spawn_start(extra_conf, NULL, output_r);
+	if (started && running != NULL)
+		running(data);
 	test_env_stop();
 	env_dir = saved_dir;
 	base_port = saved_port;
+	outer_env_dir = NULL;
 	return started;
+}
+
+gboolean test_env_try_start(const char *extra_conf, char **output_r)
+{
+	return test_env_try_start_run(extra_conf, output_r, NULL, NULL);
 }
 
 char *test_env_doveconf(const char *args)
@@ -170,12 +321,14 @@ void test_env_stop(void)
 	char *rm[] = { "rm", "-rf", env_dir, NULL };
 
 	run_env(argv);
+	assert_no_sanitizer_reports();
 	if (g_getenv("TEST_KEEP_ENV") == NULL)
 		g_spawn_sync(NULL, rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
 			     NULL, NULL, NULL, NULL);
 	else
 		g_printerr("kept %s\n", env_dir);
 	g_free(env_dir);
+	env_dir = NULL;
 }
 
 unsigned int test_dovecot_port(enum test_dovecot_port port)
@@ -191,6 +344,11 @@ unsigned int test_haproxy_port(enum test_haproxy_port port)
 char *test_env_path(const char *name)
 {
 	return g_build_filename(env_dir, name, NULL);
+}
+
+gboolean test_env_sanitized(void)
+{
+	return TEST_SANITIZER_PRELOAD[0] != '\0';
 }
 
 const char *test_env_dir(void)

@@ -49,9 +49,20 @@ enum test_haproxy_port {
 void test_env_start(void);
 /* The same with extra Dovecot settings appended to the configuration */
 void test_env_start_with(const char *extra_conf);
+/* ... and HAProxy sections of the program's own (NULL: none) appended to
+   HAProxy's, with %D<n>% and %H<n>% standing for Dovecot's and HAProxy's
+   port n (enum test_dovecot_port, enum test_haproxy_port) and %DIR% for
+   the environment's directory */
+void test_env_start_full(const char *extra_conf,
+			 const char *extra_haproxy_cfg);
 /* Run env.sh start with extra settings; FALSE if Dovecot refused to start,
    with what it printed in *output_r */
 gboolean test_env_try_start(const char *extra_conf, char **output_r);
+/* The same, and when Dovecot started, running(data) with that second
+   environment as the current one (ports, log, doveconf) before it is
+   stopped; the first one is current again afterwards */
+gboolean test_env_try_start_run(const char *extra_conf, char **output_r,
+				GTestDataFunc running, gconstpointer data);
 void test_env_stop(void);
 
 unsigned int test_dovecot_port(enum test_dovecot_port port);
@@ -59,6 +70,9 @@ unsigned int test_haproxy_port(enum test_haproxy_port port);
 /* A file under the environment's directory (certificates: certs/...) */
 char *test_env_path(const char *name);
 const char *test_env_dir(void);
+/* Dovecot's processes run with the AddressSanitizer runtime (a build with
+   -Db_sanitize=address) */
+gboolean test_env_sanitized(void);
 /* Output of doveconf ARGS on the test configuration */
 char *test_env_doveconf(const char *args);
 

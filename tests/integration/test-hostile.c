@@ -70,38 +70,6 @@ static void valid_client_served(void)
 	g_free(reply);
 }
 
-/* pop3-login serves every client in one process and writes its log
-   lines in order: once it has logged a later client, everything it
-   logged about the connections before is in the log. The later client
-   comes with a valid header from an address of its own and leaves at
-   the greeting. */
-static void wait_pop3_login_logged_all(void)
-{
-	static unsigned int n = 0;
-	gsize mark = test_log_mark();
-	struct test_client *client =
-		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
-				    test_dovecot_port(DOVECOT_POP3), NULL);
-	char *ip, *header, *rip, *line;
-
-	n++;
-	ip = g_strdup_printf("198.18.%u.%u", (n >> 8) & 0xff, n & 0xff);
-	header = g_strdup_printf("PROXY TCP4 %s 127.0.0.1 54321 110\r\n", ip);
-	g_assert_nonnull(client);
-	test_client_send_raw(client, header, strlen(header));
-	line = read_greeting(client, PROTO_POP3);
-	g_assert_nonnull(line);
-	g_free(line);
-	test_client_send(client, "QUIT");
-	g_free(test_client_read_line(client));
-	test_client_free(client);
-	rip = g_strdup_printf("rip=%s,", ip);
-	assert_log(mark, "pop3-login: Info: ", rip, NULL);
-	g_free(rip);
-	g_free(header);
-	g_free(ip);
-}
-
 static void test_hostile_header(gconstpointer data)
 {
 	const struct malformed_case *c = data;
@@ -125,7 +93,7 @@ static void test_hostile_header(gconstpointer data)
 		g_error("no log line with the reason '%s'", c->reason);
 	g_free(line);
 	/* one line, and no second one still on its way */
-	wait_pop3_login_logged_all();
+	(void)pop3_login_logged_all();
 	g_assert_cmpuint(test_log_wait_count(mark, 1, "Invalid PROXY header",
 					     NULL), ==, 1);
 }
@@ -150,25 +118,33 @@ static void test_after_corpus(void)
 
 static unsigned int baseline_fds;
 
+/* pop3-login closes a client's fd right after logging its last line
+   (Login or Disconnected): once a later client is logged, the earlier
+   one's fd is closed. Only that later client's own fd may still be open
+   for an instant after its line. */
+static unsigned int fds_after_clients_done(void)
+{
+	(void)pop3_login_logged_all();
+	return count_fds(pop3_login_pid());
+}
+
 static void test_baseline(void)
 {
 	valid_client_served();
-	/* the post-login side closes asynchronously: let it settle */
-	g_usleep(500 * 1000);
-	baseline_fds = count_fds(pop3_login_pid());
+	baseline_fds = fds_after_clients_done();
 }
 
+/* Every hostile connection's fd is closed: none is left above the
+   baseline (which may itself count the marker client's fd) */
 static void test_fds_back_to_baseline(void)
 {
-	unsigned int fds = 0;
+	unsigned int fds = fds_after_clients_done();
 
-	for (unsigned int i = 0; i < 50; i++) {
-		fds = count_fds(pop3_login_pid());
-		if (fds == baseline_fds)
-			break;
+	for (unsigned int i = 0; i < 100 && fds > baseline_fds; i++) {
 		g_usleep(100 * 1000);
+		fds = count_fds(pop3_login_pid());
 	}
-	g_assert_cmpuint(fds, ==, baseline_fds);
+	g_assert_cmpuint(fds, <=, baseline_fds);
 }
 
 static unsigned int rss_kib(unsigned int pid)
@@ -190,8 +166,16 @@ static unsigned int rss_kib(unsigned int pid)
    not grow the process, or each rejected connection leaks */
 static void test_memory_stable(void)
 {
-	unsigned int pid = pop3_login_pid();
-	unsigned int before = rss_kib(pid), after;
+	unsigned int pid, before, after;
+
+	if (test_env_sanitized()) {
+		/* freed memory waits in ASan's quarantine, and its shadow
+		   memory grows with the heap */
+		g_test_skip("pop3-login's RSS grows under AddressSanitizer");
+		return;
+	}
+	pid = pop3_login_pid();
+	before = rss_kib(pid);
 
 	for (unsigned int i = 0; i < malformed_cases_count; i++)
 		test_hostile_header(&malformed_cases[i]);

@@ -174,3 +174,42 @@ void assert_imap_login(struct test_client *client, const char *user,
 	g_free(line);
 	g_free(cmd);
 }
+
+gsize pop3_login_logged_all(void)
+{
+	static unsigned int n = 0;
+	gsize mark = test_log_mark();
+	struct test_client *client =
+		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
+				    test_dovecot_port(DOVECOT_POP3), NULL);
+	char *ip, *header, *rip, *line, *log;
+	const char *at;
+	gsize end;
+
+	n++;
+	ip = g_strdup_printf("198.18.%u.%u", (n >> 8) & 0xff, n & 0xff);
+	header = g_strdup_printf("PROXY TCP4 %s 127.0.0.1 54321 110\r\n", ip);
+	g_assert_nonnull(client);
+	test_client_send_raw(client, header, strlen(header));
+	line = read_greeting(client, PROTO_POP3);
+	g_assert_nonnull(line);
+	g_free(line);
+	test_client_send(client, "QUIT");
+	g_free(test_client_read_line(client));
+	test_client_free(client);
+	rip = g_strdup_printf("rip=%s,", ip);
+	line = test_log_wait(mark, "pop3-login: Info: ", rip, NULL);
+	if (line == NULL)
+		g_error("no pop3-login line with %s", rip);
+
+	log = test_log_since(mark);
+	at = strstr(log, line);
+	g_assert_nonnull(at);
+	end = mark + (gsize)(at - log) + strlen(line) + 1;
+	g_free(log);
+	g_free(line);
+	g_free(rip);
+	g_free(header);
+	g_free(ip);
+	return end;
+}

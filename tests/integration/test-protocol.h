@@ -37,5 +37,11 @@ void assert_imap_login(struct test_client *client, const char *user,
 /* Fails the test unless a line with all of a, b, c (NULL: ignored)
    appears in Dovecot's log after mark */
 void assert_log(gsize mark, const char *a, const char *b, const char *c);
+/* pop3-login serves every client in one process and writes its log lines
+   in order: once it has logged a later client, everything it logged about
+   the connections before is in the log. This makes that later client (a
+   valid header from an address of its own, leaving at the greeting),
+   waits for its line and returns the log position right after it. */
+gsize pop3_login_logged_all(void);
 
 #endif

@@ -44,6 +44,60 @@ static void test_bad_value(gconstpointer data)
 	g_free(output);
 }
 
+struct bool_case {
+	const char *value;
+	gboolean enabled;
+};
+
+/* Runs in an environment with haproxy_tlv_require_tls = value: doveconf
+   shows the value as written, and the login process read it as Dovecot
+   reads its own booleans (a header without TLS is refused, or greeted) */
+static void bool_value_applies(gconstpointer data)
+{
+	const struct bool_case *c = data;
+	char *expected = g_strdup_printf("haproxy_tlv_require_tls = %s\n",
+					 c->value);
+	char *out = test_env_doveconf("haproxy_tlv_require_tls");
+	gsize mark = test_log_mark();
+	struct test_client *client;
+	char *line;
+
+	g_assert_cmpstr(out, ==, expected);
+	g_free(out);
+	g_free(expected);
+
+	/* PROXY v1 through HAProxy: no TLS */
+	client = test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
+				     test_haproxy_port(HAPROXY_IMAP_V1), NULL);
+	g_assert_nonnull(client);
+	if (c->enabled) {
+		g_assert_cmpuint(test_client_read_until_closed(client), ==, 0);
+		assert_log(mark, "imap-login: Warning: haproxy-tlv: ",
+			   "PROXY header does not report TLS and "
+			   "haproxy_tlv_require_tls = yes", NULL);
+	} else {
+		line = read_greeting(client, PROTO_IMAP);
+		g_assert_nonnull(line);
+		g_free(line);
+	}
+	test_client_free(client);
+}
+
+/* Booleans accept what Dovecot's own accept */
+static void test_bool_value(gconstpointer data)
+{
+	const struct bool_case *c = data;
+	char *conf = g_strdup_printf("haproxy_tlv_require_tls = %s\n",
+				     c->value);
+	char *output;
+
+	if (!test_env_try_start_run(conf, &output, bool_value_applies, c))
+		g_error("haproxy_tlv_require_tls = %s refused:\n%s",
+			c->value, output);
+	g_free(output);
+	g_free(conf);
+}
+
 static void test_present_accepts_unverified(void)
 {
 	gsize mark = test_log_mark();
@@ -151,6 +205,20 @@ int main(int argc, char **argv)
 	static const char *const bad_bool[] = {
 		"haproxy_tlv_require_tls = perhaps\n", "haproxy_tlv_require_tls"
 	};
+	/* Dovecot's own booleans refuse these too */
+	static const char *const bad_bool_2[] = {
+		"haproxy_tlv_require_tls = 2\n", "haproxy_tlv_require_tls"
+	};
+	static const char *const bad_bool_0[] = {
+		"haproxy_tlv_require_client_cert = 0\n",
+		"haproxy_tlv_require_client_cert"
+	};
+	static const char *const bad_bool_n[] = {
+		"haproxy_tlv_require_tls = n\n", "haproxy_tlv_require_tls"
+	};
+	static const struct bool_case bool_y = { "Y", TRUE };
+	static const struct bool_case bool_1 = { "1", TRUE };
+	static const struct bool_case bool_no = { "No", FALSE };
 	static const char *const contradiction[] = {
 		"haproxy_tlv_client_cert = ignore\n"
 		"haproxy_tlv_require_client_cert = yes\n",
@@ -163,8 +231,17 @@ int main(int argc, char **argv)
 			     test_bad_value);
 	g_test_add_data_func("/settings/bad-value/require-tls", bad_bool,
 			     test_bad_value);
+	g_test_add_data_func("/settings/bad-value/bool-2", bad_bool_2,
+			     test_bad_value);
+	g_test_add_data_func("/settings/bad-value/bool-0", bad_bool_0,
+			     test_bad_value);
+	g_test_add_data_func("/settings/bad-value/bool-n", bad_bool_n,
+			     test_bad_value);
 	g_test_add_data_func("/settings/bad-value/contradiction",
 			     contradiction, test_bad_value);
+	g_test_add_data_func("/settings/bool/Y", &bool_y, test_bool_value);
+	g_test_add_data_func("/settings/bool/1", &bool_1, test_bool_value);
+	g_test_add_data_func("/settings/bool/No", &bool_no, test_bool_value);
 	g_test_add_func("/settings/doveconf", test_doveconf_shows_settings);
 	g_test_add_func("/settings/present-accepts-unverified",
 			test_present_accepts_unverified);
