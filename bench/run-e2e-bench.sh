@@ -16,7 +16,7 @@ seconds=${2:-5}
 concurrency=${3:-4}
 client=$build/bench/e2e-client
 env=$top/tests/integration/env.sh
-plugin_dir=$build/src/plugin
+plugin_dir=$build/src/login
 header=0d0a0d0a000d0a515549540a2111000cc000026f7f000001d431006e
 
 work=$(mktemp -d /tmp/haproxy-tlv-bench.XXXXXX)

@@ -11,9 +11,9 @@ work=${2:-$top/build/fuzz}
 mkdir -p "$work/corpus"
 cp "$top"/tests/fixtures/*.bin "$work/corpus/"
 clang -g -O1 -std=c99 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all -I"$top/src" -I"$top/tests" \
-	"$top/fuzz/fuzz-proxy-header.c" "$top/tests/round-trip.c" \
-	"$top"/src/proxy-header*.c -o "$work/fuzz-proxy-header"
+	-fno-sanitize-recover=all -I"$top/src/lib-proxy-header" -I"$top/tests/lib" \
+	"$top/fuzz/fuzz-proxy-header.c" "$top/tests/lib/round-trip.c" \
+	"$top"/src/lib-proxy-header/proxy-header*.c -o "$work/fuzz-proxy-header"
 cd "$work"
 ./fuzz-proxy-header -max_total_time="$seconds" -max_len=4096 \
 	-dict="$top/fuzz/proxy-header.dict" -print_final_stats=1 corpus

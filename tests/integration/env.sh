@@ -85,13 +85,9 @@ for f in "$doveadm_dir"/*.so; do
 	[ -e "$f" ] && cp "$f" "$dir/doveadm/"
 done
 cp "$plugin_dir/../doveadm/lib10_doveadm_haproxy_plugin.so" "$dir/doveadm/"
-# a build tree has both modules side by side; an installation has the
-# settings module in the settings directory next to the login directory
-if [ -f "$plugin_dir/libhaproxy_tlv_settings.so" ]; then
-	cp "$plugin_dir/libhaproxy_tlv_settings.so" "$dir/settings/"
-else
-	cp "$plugin_dir/../settings/libhaproxy_tlv_settings.so" "$dir/settings/"
-fi
+# the settings module is in the settings directory next to the login
+# directory, in a build tree (src/settings, src/login) as in an installation
+cp "$plugin_dir/../settings/libhaproxy_tlv_settings.so" "$dir/settings/"
 
 if [ -n "$sanitizer_env" ]; then
 	# to every process the master starts; ASan reserves terabytes of
@@ -221,6 +217,9 @@ tls_bind="ssl crt $c/server-combined.pem ca-file $c/ca.pem verify optional"
 cat > "$dir/haproxy.cfg" <<CFG
 global
     log stderr format raw local0 warning
+    # without SO_REUSEPORT: a port another test run holds makes this start
+    # fail (and be retried elsewhere) instead of sharing its connections
+    noreuseport
     stats socket $dir/haproxy.sock mode 600 level admin
 defaults
     mode tcp

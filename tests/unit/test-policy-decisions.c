@@ -1,4 +1,4 @@
-/* Every branch of the plugin's policy (src/plugin/haproxy-tlv-policy.c),
+/* Every branch of the plugin's policy (src/login/haproxy-tlv-policy.c),
    without Dovecot: headers as the plugin keeps them, built field by field
    and decoded from captures of HAProxy 2.6. */
 

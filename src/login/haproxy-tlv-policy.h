@@ -3,7 +3,7 @@
 
 /* Every decision the plugin takes from a PROXY header: pure functions of
    the header as the plugin keeps it and of the settings. Plain C without
-   Dovecot, so that tests/test-policy-decisions.c checks each rule on its
+   Dovecot, so that tests/unit/test-policy-decisions.c checks each rule on its
    own; the callers log and act. SECURITY.md has the rules as a table. */
 
 #include <stdbool.h>

@@ -1,4 +1,4 @@
-/* The table of header fields (src/haproxy-tlv-fields.c) and what it makes:
+/* The table of header fields (src/lib-haproxy-tlv/haproxy-tlv-fields.c) and what it makes:
    the client's event and forward fields, its debug line and doveadm's
    columns, pinned for HAProxy's captured headers and for the edge cases
    where they differ (TLS details without TLS, UTF-8 names, LOCAL). Links
