@@ -232,6 +232,19 @@ static bool conn_start_tls(struct haproxy_test_conn *conn)
 	return TRUE;
 }
 
+/* pop3 and submission list their capabilities only when asked */
+static bool capabilities_step(struct haproxy_test_conn *conn,
+			      const char *command, const char *last_line)
+{
+	string_t *text = t_str_new(256);
+	const char *line;
+
+	conn_send(conn, command);
+	line = conn_read_until(conn, last_line, text);
+	print_step("capabilities", line != NULL, str_c(text));
+	return line != NULL;
+}
+
 static bool greeting_step(struct haproxy_test_conn *conn,
 			  enum haproxy_test_protocol protocol)
 {
@@ -250,21 +263,14 @@ static bool greeting_step(struct haproxy_test_conn *conn,
 			   str_c(text));
 		if (line == NULL || !str_begins(line, "+OK"))
 			return FALSE;
-		conn_send(conn, "CAPA");
-		str_truncate(text, 0);
-		line = conn_read_until(conn, ".", text);
-		print_step("capabilities", line != NULL, str_c(text));
-		return line != NULL;
+		return capabilities_step(conn, "CAPA", ".");
 	case HAPROXY_TEST_SUBMISSION:
 		line = conn_read_until(conn, "220 ", text);
 		print_step("greeting", line != NULL, str_c(text));
 		if (line == NULL)
 			return FALSE;
-		conn_send(conn, "EHLO doveadm-haproxy-test");
-		str_truncate(text, 0);
-		line = conn_read_until(conn, "250 ", text);
-		print_step("capabilities", line != NULL, str_c(text));
-		return line != NULL;
+		return capabilities_step(conn, "EHLO doveadm-haproxy-test",
+					 "250 ");
 	case HAPROXY_TEST_SIEVE:
 		line = conn_read_until(conn, "OK", text);
 		print_step("greeting", line != NULL, str_c(text));

@@ -64,22 +64,26 @@ v2_parse_unix_path(const unsigned char *p, struct proxy_header_address *addr)
 		PROXY_HEADER_UNIX_PATH_SIZE : (size_t)(nul - p);
 }
 
+/* source address, destination address, source port, destination port */
+static void v2_parse_ip_pair(const unsigned char *p, size_t ip_size,
+			     struct proxy_header *hdr)
+{
+	memcpy(hdr->src.ip, p, ip_size);
+	memcpy(hdr->dst.ip, p + ip_size, ip_size);
+	hdr->src.port = proxy_header_be16(p + 2 * ip_size);
+	hdr->dst.port = proxy_header_be16(p + 2 * ip_size + 2);
+}
+
 static void v2_parse_addresses(const unsigned char *p, struct proxy_header *hdr)
 {
 	switch (hdr->family) {
 	case PROXY_HEADER_FAMILY_UNSPEC:
 		break;
 	case PROXY_HEADER_FAMILY_INET:
-		memcpy(hdr->src.ip, p, 4);
-		memcpy(hdr->dst.ip, p + 4, 4);
-		hdr->src.port = proxy_header_be16(p + 8);
-		hdr->dst.port = proxy_header_be16(p + 10);
+		v2_parse_ip_pair(p, 4, hdr);
 		break;
 	case PROXY_HEADER_FAMILY_INET6:
-		memcpy(hdr->src.ip, p, 16);
-		memcpy(hdr->dst.ip, p + 16, 16);
-		hdr->src.port = proxy_header_be16(p + 32);
-		hdr->dst.port = proxy_header_be16(p + 34);
+		v2_parse_ip_pair(p, 16, hdr);
 		break;
 	case PROXY_HEADER_FAMILY_UNIX:
 		v2_parse_unix_path(p, &hdr->src);
