@@ -33,7 +33,10 @@ enum haproxy_test_protocol {
 };
 
 struct haproxy_test_options {
-	bool v1, local, tls, cert_conn, cert_sess, crc32c, ssl, external;
+	/* local_command: LOCAL (v2) or UNKNOWN (v1); report_tls: the header
+	   says TLS; start_tls: TLS with the server after the header */
+	bool v1, local_command, report_tls, cert_conn, cert_sess, crc32c;
+	bool start_tls, external;
 	uint32_t verify;
 	const char *cn, *authority, *unique_id;
 	struct ip_addr src_ip, dst_ip;
@@ -78,9 +81,9 @@ header_from_options(const struct haproxy_test_options *opts,
 {
 	i_zero(hdr_r);
 	hdr_r->version = opts->v1 ? 1 : 2;
-	hdr_r->command = opts->local && !opts->v1 ? PROXY_HEADER_CMD_LOCAL :
+	hdr_r->command = opts->local_command && !opts->v1 ? PROXY_HEADER_CMD_LOCAL :
 		PROXY_HEADER_CMD_PROXY;
-	if (!opts->local) {
+	if (!opts->local_command) {
 		hdr_r->family = opts->src_ip.family == AF_INET6 ?
 			PROXY_HEADER_FAMILY_INET6 : PROXY_HEADER_FAMILY_INET;
 		hdr_r->transport = PROXY_HEADER_TRANSPORT_STREAM;
@@ -93,7 +96,7 @@ header_from_options(const struct haproxy_test_options *opts,
 	hdr_r->have_crc32c = opts->crc32c;
 	hdr_r->authority = proxy_header_str(opts->authority);
 	hdr_r->unique_id = proxy_header_str(opts->unique_id);
-	if (opts->tls) {
+	if (opts->report_tls) {
 		hdr_r->have_ssl = TRUE;
 		hdr_r->ssl_client = PROXY_HEADER_CLIENT_SSL;
 		if (opts->cert_conn)
@@ -367,12 +370,12 @@ parse_options(struct doveadm_cmd_context *cctx,
 
 	i_zero(opts);
 	(void)doveadm_cmd_param_bool(cctx, "v1", &opts->v1);
-	(void)doveadm_cmd_param_bool(cctx, "local", &opts->local);
-	(void)doveadm_cmd_param_bool(cctx, "tls", &opts->tls);
+	(void)doveadm_cmd_param_bool(cctx, "local", &opts->local_command);
+	(void)doveadm_cmd_param_bool(cctx, "report-tls", &opts->report_tls);
 	(void)doveadm_cmd_param_bool(cctx, "cert-conn", &opts->cert_conn);
 	(void)doveadm_cmd_param_bool(cctx, "cert-sess", &opts->cert_sess);
 	(void)doveadm_cmd_param_bool(cctx, "crc32c", &opts->crc32c);
-	(void)doveadm_cmd_param_bool(cctx, "ssl", &opts->ssl);
+	(void)doveadm_cmd_param_bool(cctx, "start-tls", &opts->start_tls);
 	(void)doveadm_cmd_param_bool(cctx, "external", &opts->external);
 	if (!param_verify(cctx, &opts->verify) ||
 	    !param_tlv_value(cctx, "cn", 'c', &opts->cn) ||
@@ -380,7 +383,7 @@ parse_options(struct doveadm_cmd_context *cctx,
 	    !param_tlv_value(cctx, "unique-id", 'u', &opts->unique_id))
 		return FALSE;
 	if (opts->cn != NULL || opts->cert_conn || opts->cert_sess)
-		opts->tls = TRUE;
+		opts->report_tls = TRUE;
 
 	if (!doveadm_cmd_param_str(cctx, "source", &value))
 		value = "192.0.2.1:54321";
@@ -431,9 +434,9 @@ haproxy_test_run(const struct haproxy_test_options *opts,
 		print_step("header", FALSE, t_strdup_printf("write: %m"));
 	else {
 		print_step("header", TRUE, t_strdup_printf("v%d %s, %zu bytes",
-			   opts->v1 ? 1 : 2, opts->local ? "LOCAL" : "PROXY",
+			   opts->v1 ? 1 : 2, opts->local_command ? "LOCAL" : "PROXY",
 			   header_size));
-		if ((!opts->ssl || conn_start_tls(&conn)) &&
+		if ((!opts->start_tls || conn_start_tls(&conn)) &&
 		    greeting_step(&conn, opts->protocol) && opts->external)
 			(void)external_step(&conn, opts->protocol);
 	}
@@ -489,7 +492,7 @@ DOVEADM_CMD_PARAM('1', "v1", CMD_PARAM_BOOL, 0)
 DOVEADM_CMD_PARAM('L', "local", CMD_PARAM_BOOL, 0)
 DOVEADM_CMD_PARAM('s', "source", CMD_PARAM_STR, 0)
 DOVEADM_CMD_PARAM('d', "destination", CMD_PARAM_STR, 0)
-DOVEADM_CMD_PARAM('t', "tls", CMD_PARAM_BOOL, 0)
+DOVEADM_CMD_PARAM('t', "report-tls", CMD_PARAM_BOOL, 0)
 DOVEADM_CMD_PARAM('c', "cn", CMD_PARAM_STR, 0)
 DOVEADM_CMD_PARAM('V', "verify", CMD_PARAM_STR, 0)
 DOVEADM_CMD_PARAM('C', "cert-conn", CMD_PARAM_BOOL, 0)
@@ -497,7 +500,7 @@ DOVEADM_CMD_PARAM('S', "cert-sess", CMD_PARAM_BOOL, 0)
 DOVEADM_CMD_PARAM('a', "authority", CMD_PARAM_STR, 0)
 DOVEADM_CMD_PARAM('u', "unique-id", CMD_PARAM_STR, 0)
 DOVEADM_CMD_PARAM('k', "crc32c", CMD_PARAM_BOOL, 0)
-DOVEADM_CMD_PARAM('T', "ssl", CMD_PARAM_BOOL, 0)
+DOVEADM_CMD_PARAM('T', "start-tls", CMD_PARAM_BOOL, 0)
 DOVEADM_CMD_PARAM('p', "protocol", CMD_PARAM_STR, 0)
 DOVEADM_CMD_PARAM('e', "external", CMD_PARAM_BOOL, 0)
 DOVEADM_CMD_PARAM('\0', "target", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
