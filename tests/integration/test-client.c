@@ -51,6 +51,14 @@ struct test_client *
 test_client_connect(const char *src_ip, const char *dst_ip, unsigned int port,
 		    const struct test_client_tls *tls)
 {
+	return test_client_connect_port(src_ip, 0, dst_ip, port, tls);
+}
+
+struct test_client *
+test_client_connect_port(const char *src_ip, unsigned int src_port,
+			 const char *dst_ip, unsigned int port,
+			 const struct test_client_tls *tls)
+{
 	union sockaddr_any dst;
 	socklen_t len;
 	struct timeval tv = { .tv_sec = TEST_CLIENT_READ_GUARD_SECS };
@@ -63,8 +71,14 @@ test_client_connect(const char *src_ip, const char *dst_ip, unsigned int port,
 	if (src_ip != NULL) {
 		union sockaddr_any src;
 		socklen_t src_len;
+		int one = 1;
 
-		g_assert_true(make_sockaddr(src_ip, 0, &src, &src_len));
+		/* on both sockets, so that a source port of a connection
+		   closed a moment ago can be chosen again */
+		g_assert_cmpint(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR,
+					   &one, sizeof(one)), ==, 0);
+
+		g_assert_true(make_sockaddr(src_ip, src_port, &src, &src_len));
 		if (bind(fd, &src.sa, src_len) < 0)
 			g_error("bind(%s) failed: %s", src_ip, g_strerror(errno));
 	}
@@ -107,6 +121,21 @@ gboolean test_client_start_tls(struct test_client *client,
 		return FALSE;
 	}
 	return TRUE;
+}
+
+unsigned int test_client_local_port(struct test_client *client)
+{
+	union sockaddr_any addr;
+	socklen_t len = sizeof(addr);
+
+	g_assert_cmpint(getsockname(client->fd, &addr.sa, &len), ==, 0);
+	return addr.sa.sa_family == AF_INET6 ? ntohs(addr.sin6.sin6_port) :
+		ntohs(addr.sin.sin_port);
+}
+
+void test_client_shutdown_write(struct test_client *client)
+{
+	g_assert_cmpint(shutdown(client->fd, SHUT_WR), ==, 0);
 }
 
 void test_client_free(struct test_client *client)

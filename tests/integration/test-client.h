@@ -16,6 +16,15 @@ struct test_client_tls {
 struct test_client *
 test_client_connect(const char *src_ip, const char *dst_ip, unsigned int port,
 		    const struct test_client_tls *tls);
+/* The same from a chosen source port (0: any), which may belong to a
+   connection closed a moment ago */
+struct test_client *
+test_client_connect_port(const char *src_ip, unsigned int src_port,
+			 const char *dst_ip, unsigned int port,
+			 const struct test_client_tls *tls);
+unsigned int test_client_local_port(struct test_client *client);
+/* Send FIN: the client leaves, and still reads what the server sends */
+void test_client_shutdown_write(struct test_client *client);
 /* Start TLS on an established connection */
 gboolean test_client_start_tls(struct test_client *client,
 			       const struct test_client_tls *tls);

@@ -72,6 +72,20 @@ static void assert_not_logged(gsize mark, const char *needle)
 	g_free(since);
 }
 
+/* Frees reply */
+static void assert_external_ok(char *reply)
+{
+	if (!auth_succeeded(reply, PROTO_IMAP))
+		g_error("EXTERNAL failed: %s", reply == NULL ? "(closed)" : reply);
+	g_free(reply);
+}
+
+/* EXTERNAL through HAProxy with the CA-signed client certificate */
+static void external_with_client_cert(enum test_haproxy_port port)
+{
+	assert_external_ok(external_through(port, PROTO_IMAP, "client"));
+}
+
 /* HAProxy terminated TLS for a client of its unix socket frontend and sent
    LOCAL with the SSL TLV: TLS for Dovecot, and a login is logged */
 static void test_local_tls_plain_login(void)
@@ -94,12 +108,8 @@ static void test_local_tls_plain_login(void)
 static void test_local_tls_external_verified(void)
 {
 	gsize mark = test_log_mark();
-	char *reply = external_through(HAPROXY_IMAP_UNIX_TLS, PROTO_IMAP,
-				       "client");
 
-	if (!auth_succeeded(reply, PROTO_IMAP))
-		g_error("EXTERNAL failed: %s", reply == NULL ? "(closed)" : reply);
-	g_free(reply);
+	external_with_client_cert(HAPROXY_IMAP_UNIX_TLS);
 	assert_log(mark, "Login: user=<certuser>, method=EXTERNAL", NULL, NULL);
 }
 
@@ -128,12 +138,8 @@ static void test_local_mtls_external_no_cert(void)
 static void test_local_mtls_external_verified(void)
 {
 	gsize mark = test_log_mark();
-	char *reply = external_through(HAPROXY_IMAPS_UNIX_MTLS, PROTO_IMAP,
-				       "client");
 
-	if (!auth_succeeded(reply, PROTO_IMAP))
-		g_error("EXTERNAL failed: %s", reply == NULL ? "(closed)" : reply);
-	g_free(reply);
+	external_with_client_cert(HAPROXY_IMAPS_UNIX_MTLS);
 	assert_log(mark, "Login: user=<certuser>, method=EXTERNAL", ", TLS,",
 		   NULL);
 	assert_not_logged(mark, "user=<" PROXY_CERT_USER ">");
@@ -146,17 +152,13 @@ static void test_authority_survives_proxy_sni(void)
 	gsize mark = test_log_mark();
 	struct test_client_tls *tls = client_tls("client");
 	struct test_client *client;
-	char *reply;
 
 	tls->server_name = "mail.example.test";
 	client = test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
 		test_haproxy_port(HAPROXY_IMAPS_REENCRYPT_AUTHORITY), tls);
 	g_assert_nonnull(client);
 	g_free(read_greeting(client, PROTO_IMAP));
-	reply = auth_external(client, PROTO_IMAP);
-	if (!auth_succeeded(reply, PROTO_IMAP))
-		g_error("EXTERNAL failed: %s", reply == NULL ? "(closed)" : reply);
-	g_free(reply);
+	assert_external_ok(auth_external(client, PROTO_IMAP));
 	test_client_free(client);
 	assert_log(mark, "Login: user=<certuser>, method=EXTERNAL",
 		   "local_name=mail.example.test", NULL);
@@ -242,20 +244,6 @@ static struct test_client *connect_plaintext(enum test_haproxy_port port)
 	return client;
 }
 
-/* hdr sent to the imap listener from HAProxy's address */
-static struct test_client *send_header(const struct proxy_header *hdr)
-{
-	GByteArray *header = test_encode(hdr);
-	struct test_client *client =
-		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
-				    test_dovecot_port(DOVECOT_IMAP), NULL);
-
-	g_assert_nonnull(client);
-	test_client_send_raw(client, header->data, header->len);
-	g_byte_array_unref(header);
-	return client;
-}
-
 static void assert_plaintext_refused(struct test_client *client)
 {
 	char *line = read_greeting(client, PROTO_IMAP);
@@ -282,7 +270,7 @@ static void test_local_plaintext_not_secured(void)
 
 	test_v2_init(&hdr, PROXY_HEADER_CMD_LOCAL, PROXY_HEADER_FAMILY_UNSPEC);
 	hdr.have_ssl = TRUE;
-	client = send_header(&hdr);
+	client = send_imap_header(&hdr);
 	assert_plaintext_refused(client);
 	test_client_free(client);
 }
@@ -339,7 +327,7 @@ static void test_local_logged_after_input(void)
 	struct test_client *client;
 
 	test_v2_init(&hdr, PROXY_HEADER_CMD_LOCAL, PROXY_HEADER_FAMILY_UNSPEC);
-	client = send_header(&hdr);
+	client = send_imap_header(&hdr);
 	g_free(read_greeting(client, PROTO_IMAP));
 	test_client_send(client, "b LOGOUT");
 	g_free(test_client_read_until(client, "b "));

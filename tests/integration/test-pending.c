@@ -74,111 +74,21 @@ static GByteArray *v2_header_verified_cn(const char *src_ip)
 	return test_encode(&hdr);
 }
 
-/* A plain connection from 127.0.0.1 with a chosen source port (0: any).
-   SO_REUSEADDR: the port of a connection that just ended is used again. */
-struct port_conn {
-	int fd;
-	GString *buf;
-};
-
 union sockaddr_any {
 	struct sockaddr sa;
-	struct sockaddr_in sin;
 	struct sockaddr_un sun;
 };
 
-static struct port_conn *port_conn_connect(unsigned int src_port,
-					   enum test_dovecot_port dst)
+/* From 127.0.0.1:src_port (0: any) to a listener of the test Dovecot */
+static struct test_client *
+pop3_connect(unsigned int src_port, enum test_dovecot_port dst)
 {
-	union sockaddr_any addr;
-	struct timeval tv = { .tv_sec = GUARD_USECS / G_USEC_PER_SEC };
-	struct port_conn *conn = g_new0(struct port_conn, 1);
-	int one = 1;
+	struct test_client *client =
+		test_client_connect_port("127.0.0.1", src_port, "127.0.0.1",
+					 test_dovecot_port(dst), NULL);
 
-	conn->fd = socket(AF_INET, SOCK_STREAM, 0);
-	g_assert_cmpint(conn->fd, >=, 0);
-	g_assert_cmpint(setsockopt(conn->fd, SOL_SOCKET, SO_REUSEADDR,
-				   &one, sizeof(one)), ==, 0);
-	memset(&addr, 0, sizeof(addr));
-	addr.sin.sin_family = AF_INET;
-	addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	addr.sin.sin_port = htons(src_port);
-	if (bind(conn->fd, &addr.sa, sizeof(addr.sin)) < 0)
-		g_error("bind(127.0.0.1:%u) failed: %s", src_port,
-			g_strerror(errno));
-	addr.sin.sin_port = htons(test_dovecot_port(dst));
-	if (connect(conn->fd, &addr.sa, sizeof(addr.sin)) < 0)
-		g_error("connect(127.0.0.1:%u) failed: %s",
-			test_dovecot_port(dst), g_strerror(errno));
-	setsockopt(conn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(conn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	conn->buf = g_string_new(NULL);
-	return conn;
-}
-
-static unsigned int port_conn_local_port(struct port_conn *conn)
-{
-	union sockaddr_any addr;
-	socklen_t len = sizeof(addr);
-
-	g_assert_cmpint(getsockname(conn->fd, &addr.sa, &len), ==, 0);
-	return ntohs(addr.sin.sin_port);
-}
-
-static void port_conn_send(struct port_conn *conn, const void *data,
-			   gsize size)
-{
-	g_assert_cmpint(send(conn->fd, data, size, MSG_NOSIGNAL), ==,
-			(gssize)size);
-}
-
-static gssize port_conn_recv(struct port_conn *conn, char *buf, gsize size)
-{
-	gssize ret;
-
-	do {
-		ret = recv(conn->fd, buf, size, 0);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0 && errno == ECONNRESET)
-		return 0;
-	return ret;
-}
-
-/* A line without CRLF; NULL at EOF, error or when the read guard expires */
-static char *port_conn_read_line(struct port_conn *conn)
-{
-	char buf[1024], *nl;
-
-	while ((nl = memchr(conn->buf->str, '\n', conn->buf->len)) == NULL) {
-		gssize ret = port_conn_recv(conn, buf, sizeof(buf));
-
-		if (ret <= 0)
-			return NULL;
-		g_string_append_len(conn->buf, buf, ret);
-	}
-	gsize len = (gsize)(nl - conn->buf->str);
-	char *line = g_strndup(conn->buf->str,
-			       len > 0 && nl[-1] == '\r' ? len - 1 : len);
-	g_string_erase(conn->buf, 0, (gssize)len + 1);
-	return line;
-}
-
-/* TRUE when the server closes the connection, i.e. the login process
-   closed its last fd of it (nothing else holds one: see access_serve()) */
-static gboolean port_conn_wait_closed(struct port_conn *conn)
-{
-	char buf[1024];
-	gssize ret;
-
-	while ((ret = port_conn_recv(conn, buf, sizeof(buf))) > 0) ;
-	return ret == 0;
-}
-
-static void port_conn_free(struct port_conn *conn)
-{
-	close(conn->fd);
-	g_string_free(conn->buf, TRUE);
-	g_free(conn);
+	g_assert_nonnull(client);
+	return client;
 }
 
 static unsigned int pop3_login_pid(void)
@@ -231,15 +141,15 @@ static unsigned int pop3_login_lowest_free_fd(void)
    auth, so from here on its fds change only with the tests' connections */
 static void pop3_login_serve_one(void)
 {
-	struct port_conn *conn = port_conn_connect(0, DOVECOT_POP3_DIRECT);
-	char *line = port_conn_read_line(conn);
+	struct test_client *conn = pop3_connect(0, DOVECOT_POP3_DIRECT);
+	char *line = test_client_read_line(conn);
 
 	g_assert_nonnull(line);
 	g_assert_true(g_str_has_prefix(line, "+OK"));
 	g_free(line);
-	port_conn_send(conn, "QUIT\r\n", 6);
-	g_assert_true(port_conn_wait_closed(conn));
-	port_conn_free(conn);
+	test_client_send(conn, "QUIT");
+	g_assert_true(test_client_wait_closed(conn));
+	test_client_free(conn);
 }
 
 /* login_access_sockets server (Dovecot 2.3 access-lookup.c): the login
@@ -462,26 +372,26 @@ static void env_use(enum env_kind kind)
 static void assert_plain_external_fails(unsigned int src_port)
 {
 	gsize mark = test_log_mark();
-	struct port_conn *conn =
-		port_conn_connect(src_port, DOVECOT_POP3_DIRECT);
+	struct test_client *conn =
+		pop3_connect(src_port, DOVECOT_POP3_DIRECT);
 	char *line, *log;
 
-	g_assert_cmpuint(port_conn_local_port(conn), ==, src_port);
-	line = port_conn_read_line(conn);
+	g_assert_cmpuint(test_client_local_port(conn), ==, src_port);
+	line = test_client_read_line(conn);
 	g_assert_nonnull(line);
 	g_assert_true(g_str_has_prefix(line, "+OK"));
 	g_free(line);
-	port_conn_send(conn, "AUTH EXTERNAL =\r\n", 17);
-	line = port_conn_read_line(conn);
+	test_client_send(conn, "AUTH EXTERNAL =");
+	line = test_client_read_line(conn);
 	g_assert_nonnull(line);
 	if (auth_succeeded(line, PROTO_POP3))
 		g_error("AUTH EXTERNAL on a plain connection without haproxy "
 			"logged in with another connection's header: %s",
 			line);
 	g_free(line);
-	port_conn_send(conn, "QUIT\r\n", 6);
-	g_assert_true(port_conn_wait_closed(conn));
-	port_conn_free(conn);
+	test_client_send(conn, "QUIT");
+	g_assert_true(test_client_wait_closed(conn));
+	test_client_free(conn);
 
 	/* this client's disconnection is logged after anything about it;
 	   a header applied to it would have been logged with its
@@ -506,14 +416,14 @@ static void test_ssl_init_failed(void)
 
 	gsize mark = test_log_mark();
 	unsigned int fd = pop3_login_lowest_free_fd();
-	struct port_conn *conn = port_conn_connect(0, DOVECOT_POP3);
-	unsigned int src_port = port_conn_local_port(conn);
+	struct test_client *conn = pop3_connect(0, DOVECOT_POP3);
+	unsigned int src_port = test_client_local_port(conn);
 	GByteArray *header = v2_header_verified_cn(SSL_OFF_IP);
 
-	port_conn_send(conn, header->data, header->len);
+	test_client_send_raw(conn, header->data, header->len);
 	g_byte_array_unref(header);
-	g_assert_true(port_conn_wait_closed(conn));
-	port_conn_free(conn);
+	g_assert_true(test_client_wait_closed(conn));
+	test_client_free(conn);
 	assert_log(mark, "pop3-login: Info: SSL is disabled (ssl=no)",
 		   "rip=" SSL_OFF_IP ",", NULL);
 
@@ -564,14 +474,14 @@ static void test_access_allowed(void)
 /* A connection on the haproxy = yes listener with a header; returns its
    source port */
 static unsigned int
-send_header_from_new_port(struct port_conn **conn_r)
+send_header_from_new_port(struct test_client **conn_r)
 {
 	GByteArray *header = v2_header_verified_cn(ACCESS_CLIENT_IP);
 
-	*conn_r = port_conn_connect(0, DOVECOT_POP3);
-	port_conn_send(*conn_r, header->data, header->len);
+	*conn_r = pop3_connect(0, DOVECOT_POP3);
+	test_client_send_raw(*conn_r, header->data, header->len);
 	g_byte_array_unref(header);
-	return port_conn_local_port(*conn_r);
+	return test_client_local_port(*conn_r);
 }
 
 /* The follow-up of a connection that ended during its access lookup:
@@ -598,13 +508,13 @@ static void test_access_denied(void)
 	gsize mark = test_log_mark();
 	unsigned int fd = pop3_login_lowest_free_fd();
 	unsigned int lookups = access_lookups();
-	struct port_conn *conn;
+	struct test_client *conn;
 	unsigned int src_port;
 
 	access_set_answer(ACCESS_DENY);
 	src_port = send_header_from_new_port(&conn);
-	g_assert_true(port_conn_wait_closed(conn));
-	port_conn_free(conn);
+	g_assert_true(test_client_wait_closed(conn));
+	test_client_free(conn);
 	assert_log(mark, "pop3-login: Info: access(",
 		   "): Client refused (rip=" ACCESS_CLIENT_IP ")", NULL);
 	assert_one_lookup(lookups);
@@ -623,7 +533,7 @@ static void test_access_disconnected(void)
 	gsize mark = test_log_mark();
 	unsigned int fd = pop3_login_lowest_free_fd();
 	unsigned int lookups = access_lookups();
-	struct port_conn *conn;
+	struct test_client *conn;
 	unsigned int src_port;
 
 	access_set_answer(ACCESS_HOLD);
@@ -631,9 +541,9 @@ static void test_access_disconnected(void)
 	access_wait_holding();
 	/* leaving as a client does (FIN), while the socket still tells when
 	   the login process closed its end */
-	g_assert_cmpint(shutdown(conn->fd, SHUT_WR), ==, 0);
-	g_assert_true(port_conn_wait_closed(conn));
-	port_conn_free(conn);
+	test_client_shutdown_write(conn);
+	g_assert_true(test_client_wait_closed(conn));
+	test_client_free(conn);
 	assert_log(mark, "pop3-login: Info: access(",
 		   "): Client disconnected during lookup (rip="
 		   ACCESS_CLIENT_IP ")", NULL);

@@ -60,6 +60,16 @@ static void test_pop3_without_cert(void)
 	g_free(reply);
 }
 
+/* The connection is closed for a header without TLS, with its line */
+static void assert_closed_without_tls(gsize mark, struct test_client *client)
+{
+	g_assert_true(test_client_wait_closed(client));
+	test_client_free(client);
+	assert_log(mark, "Warning: haproxy-tlv: rip=" TEST_PROXY_IP ": PROXY "
+		   "header does not report TLS and haproxy_tlv_require_tls = "
+		   "yes: connection closed", NULL, NULL);
+}
+
 static void test_no_tls_refused(void)
 {
 	gsize mark = test_log_mark();
@@ -68,11 +78,7 @@ static void test_no_tls_refused(void)
 				    test_haproxy_port(HAPROXY_IMAP_V1), NULL);
 
 	g_assert_nonnull(client);
-	g_assert_true(test_client_wait_closed(client));
-	test_client_free(client);
-	assert_log(mark, "Warning: haproxy-tlv: rip=" TEST_PROXY_IP ": PROXY "
-		   "header does not report TLS and haproxy_tlv_require_tls = "
-		   "yes: connection closed", NULL, NULL);
+	assert_closed_without_tls(mark, client);
 }
 
 /* v1 UNKNOWN, as HAProxy sends it for a client of a unix socket frontend,
@@ -86,24 +92,7 @@ static void test_v1_unknown_refused(void)
 				    NULL);
 
 	g_assert_nonnull(client);
-	g_assert_true(test_client_wait_closed(client));
-	test_client_free(client);
-	assert_log(mark, "Warning: haproxy-tlv: rip=" TEST_PROXY_IP ": PROXY "
-		   "header does not report TLS and haproxy_tlv_require_tls = "
-		   "yes: connection closed", NULL, NULL);
-}
-
-static struct test_client *send_header(const struct proxy_header *hdr)
-{
-	GByteArray *header = test_encode(hdr);
-	struct test_client *client =
-		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
-				    test_dovecot_port(DOVECOT_IMAP), NULL);
-
-	g_assert_nonnull(client);
-	test_client_send_raw(client, header->data, header->len);
-	g_byte_array_unref(header);
-	return client;
+	assert_closed_without_tls(mark, client);
 }
 
 /* PROXY with family UNIX (addresses Dovecot cannot use) is a client too */
@@ -115,12 +104,8 @@ static void test_unix_family_refused(void)
 
 	test_v2_init(&hdr, PROXY_HEADER_CMD_PROXY, PROXY_HEADER_FAMILY_UNIX);
 	hdr.src.unix_path = test_str_bytes("/run/haproxy/imap.sock");
-	client = send_header(&hdr);
-	g_assert_true(test_client_wait_closed(client));
-	test_client_free(client);
-	assert_log(mark, "Warning: haproxy-tlv: rip=" TEST_PROXY_IP ": PROXY "
-		   "header does not report TLS and haproxy_tlv_require_tls = "
-		   "yes: connection closed", NULL, NULL);
+	client = send_imap_header(&hdr);
+	assert_closed_without_tls(mark, client);
 }
 
 /* LOCAL without TLS: the greeting a health check expects, but no login */
@@ -132,7 +117,7 @@ static void test_local_without_tls(void)
 	char *line;
 
 	test_v2_init(&hdr, PROXY_HEADER_CMD_LOCAL, PROXY_HEADER_FAMILY_UNSPEC);
-	client = send_header(&hdr);
+	client = send_imap_header(&hdr);
 	line = read_greeting(client, PROTO_IMAP);
 	g_assert_nonnull(line);
 	g_free(line);

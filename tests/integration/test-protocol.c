@@ -7,6 +7,7 @@
 #include "test-client.h"
 #include "test-env.h"
 #include "test-protocol.h"
+#include "test-util.h"
 
 
 char *read_greeting(struct test_client *client, enum protocol proto)
@@ -212,4 +213,17 @@ gsize pop3_login_logged_all(void)
 	g_free(header);
 	g_free(ip);
 	return end;
+}
+
+struct test_client *send_imap_header(const struct proxy_header *hdr)
+{
+	GByteArray *header = test_encode(hdr);
+	struct test_client *client =
+		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
+				    test_dovecot_port(DOVECOT_IMAP), NULL);
+
+	g_assert_nonnull(client);
+	test_client_send_raw(client, header->data, header->len);
+	g_byte_array_unref(header);
+	return client;
 }

@@ -44,4 +44,8 @@ void assert_log(gsize mark, const char *a, const char *b, const char *c);
    waits for its line and returns the log position right after it. */
 gsize pop3_login_logged_all(void);
 
+struct proxy_header;
+/* hdr (encoded) sent to the imap listener from HAProxy's address */
+struct test_client *send_imap_header(const struct proxy_header *hdr);
+
 #endif
