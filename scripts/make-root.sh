@@ -19,6 +19,12 @@ mounted() { grep -q " $1 " /proc/mounts; }
 
 mount_root() {
 	root=$1
+	# the root a mount point of its own, private: tests inside run
+	# Dovecot in a mount namespace (unshare -m), which needs / to be one
+	if ! mounted "$root"; then
+		mount --bind "$root" "$root"
+		mount --make-private "$root"
+	fi
 	mounted "$root/proc" || mount --bind /proc "$root/proc"
 	mounted "$root/dev" || mount --bind /dev "$root/dev"
 	mounted "$root/dev/pts" || mount --bind /dev/pts "$root/dev/pts"
@@ -27,9 +33,7 @@ mount_root() {
 
 umount_root() {
 	root=$1
-	for m in tmp dev/pts dev proc; do
-		! mounted "$root/$m" || umount "$root/$m"
-	done
+	! mounted "$root" || umount -R "$root"
 }
 
 make_root() {

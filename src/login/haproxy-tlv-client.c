@@ -9,13 +9,39 @@
 #include "strescape.h"
 #include "module-context.h"
 #include "iostream-ssl.h"
-#include "master-service-ssl-settings.h"
 #include "auth-client.h"
 #include "login-common.h"
 #include "login-settings.h"
 #include "client-common.h"
+#if DOVECOT_PREREQ(2, 4, 0)
+#  include "settings.h"
+#  include "ssl-settings.h"
+#else
+#  include "master-service-ssl-settings.h"
+#endif
 #include "haproxy-tlv-fields.h"
 #include "haproxy-tlv-plugin.h"
+
+/* login-common's view of the client's connection: 2.4 renamed the
+   fields, with the same meaning for what the plugin does with them */
+#if DOVECOT_PREREQ(2, 4, 0)
+#  define CLIENT_TLS(client) ((client)->connection_tls_secured)
+#  define CLIENT_PROXIED_TLS(client) ((client)->haproxy_terminated_tls)
+#  define CLIENT_SECURED(client) ((client)->connection_secured)
+#  define CLIENT_SSL_SECURED(client) ((client)->end_client_tls_secured)
+#  define CLIENT_TRUSTED(client) ((client)->connection_trusted)
+#else
+#  define CLIENT_TLS(client) ((client)->tls)
+#  define CLIENT_PROXIED_TLS(client) ((client)->proxied_ssl)
+#  define CLIENT_SECURED(client) ((client)->secured)
+#  define CLIENT_SSL_SECURED(client) ((client)->ssl_secured)
+#  define CLIENT_TRUSTED(client) ((client)->trusted)
+#endif
+#if DOVECOT_PREREQ(2, 4, 2)
+#  define HAPROXY_TLV_MECH_CHANNEL_BINDING SASL_MECH_SEC_CHANNEL_BINDING
+#elif DOVECOT_PREREQ(2, 4, 0)
+#  define HAPROXY_TLV_MECH_CHANNEL_BINDING MECH_SEC_CHANNEL_BINDING
+#endif
 
 #define HAPROXY_TLV_CONTEXT(obj) \
 	MODULE_CONTEXT_REQUIRE(obj, haproxy_tlv_login_module)
@@ -34,9 +60,10 @@ struct haproxy_tlv_client {
 	bool hidden_proxied_ssl;
 	/* client->tls was set because the proxy terminated TLS */
 	bool tls_from_proxy;
-	/* ... and is cleared once authentication succeeded, so that the
+	/* ... and is cleared once authentication succeeded, so that 2.3's
 	   login hands the socket itself to the post-login process instead
-	   of making this process proxy the session */
+	   of making this process proxy the session (2.4 hands it over
+	   whenever there is no TLS stream) */
 	bool tls_lowered;
 	/* quiet in the log until it sends data or authenticates (the
 	   policy says which headers) */
@@ -54,7 +81,7 @@ haproxy_tlv_client_get_tls(const struct client *client,
 			   const struct haproxy_tlv_client *hclient,
 			   struct haproxy_tlv_client_tls *tls_r)
 {
-	tls_r->tls = client->tls;
+	tls_r->tls = CLIENT_TLS(client);
 	tls_r->from_proxy = hclient->tls_from_proxy;
 	tls_r->stream = client->ssl_iostream != NULL;
 }
@@ -66,7 +93,7 @@ static void haproxy_tlv_client_unhide_ssl(struct client *client)
 	timeout_remove(&hclient->to_unhide);
 	if (hclient->hidden_ssl_iostream != NULL) {
 		client->ssl_iostream = hclient->hidden_ssl_iostream;
-		client->proxied_ssl = hclient->hidden_proxied_ssl;
+		CLIENT_PROXIED_TLS(client) = hclient->hidden_proxied_ssl;
 		hclient->hidden_ssl_iostream = NULL;
 	}
 }
@@ -77,7 +104,7 @@ static void haproxy_tlv_client_unhide(struct client *client)
 
 	haproxy_tlv_client_unhide_ssl(client);
 	if (hclient->tls_lowered) {
-		client->tls = TRUE;
+		CLIENT_TLS(client) = TRUE;
 		hclient->tls_lowered = FALSE;
 	}
 }
@@ -90,11 +117,11 @@ static void haproxy_tlv_client_hide_ssl(struct client *client,
 	if (client->ssl_iostream != NULL &&
 	    hclient->hidden_ssl_iostream == NULL) {
 		hclient->hidden_ssl_iostream = client->ssl_iostream;
-		hclient->hidden_proxied_ssl = client->proxied_ssl;
+		hclient->hidden_proxied_ssl = CLIENT_PROXIED_TLS(client);
 		client->ssl_iostream = NULL;
-		/* with client->tls and no ssl_iostream, login-common must
-		   take the proxied_ssl paths */
-		client->proxied_ssl = TRUE;
+		/* with TLS and no ssl_iostream, login-common must take the
+		   paths of TLS the proxy terminated */
+		CLIENT_PROXIED_TLS(client) = TRUE;
 		/* only sasl_server_auth_begin() needs it hidden: timeouts run
 		   before any further I/O */
 		hclient->to_unhide = timeout_add_short(0,
@@ -134,14 +161,34 @@ static void
 haproxy_tlv_client_add_forward_fields(struct client *client,
 				      struct haproxy_tlv_client *hclient);
 
-static bool haproxy_tlv_is_plugin_field(const char *escaped_field)
+static bool haproxy_tlv_is_plugin_field(const char *field)
 {
-	const char *field = t_str_tabunescape(escaped_field);
-
 	return strncasecmp(field, HAPROXY_TLV_FIELD_PREFIX,
 			   strlen(HAPROXY_TLV_FIELD_PREFIX)) == 0;
 }
 
+#if DOVECOT_PREREQ(2, 4, 0)
+/* Returns how many fields were dropped */
+static unsigned int haproxy_tlv_client_drop_plugin_fields(struct client *client)
+{
+	unsigned int i = 0, dropped = 0;
+
+	if (!array_is_created(&client->forward_fields))
+		return 0;
+	/* key=value, unescaped */
+	while (i < array_count(&client->forward_fields)) {
+		const char *field = array_idx_elem(&client->forward_fields, i);
+
+		if (haproxy_tlv_is_plugin_field(field)) {
+			array_delete(&client->forward_fields, i, 1);
+			dropped++;
+		} else {
+			i++;
+		}
+	}
+	return dropped;
+}
+#else
 /* Returns how many fields were dropped */
 static unsigned int haproxy_tlv_client_drop_plugin_fields(struct client *client)
 {
@@ -150,10 +197,11 @@ static unsigned int haproxy_tlv_client_drop_plugin_fields(struct client *client)
 
 	if (client->forward_fields == NULL)
 		return 0;
+	/* tab-separated, each key=value tab-escaped */
 	fields = t_strsplit(t_strdup(str_c(client->forward_fields)), "\t");
 	str_truncate(client->forward_fields, 0);
 	for (; *fields != NULL; fields++) {
-		if (haproxy_tlv_is_plugin_field(*fields)) {
+		if (haproxy_tlv_is_plugin_field(t_str_tabunescape(*fields))) {
 			dropped++;
 			continue;
 		}
@@ -165,6 +213,7 @@ static unsigned int haproxy_tlv_client_drop_plugin_fields(struct client *client)
 		client->forward_fields = NULL;
 	return dropped;
 }
+#endif
 
 /* A client in login_trusted_networks may send forward fields of its own
    (IMAP ID x-forward-*, XCLIENT FORWARD), and auth keeps the last value of
@@ -203,15 +252,23 @@ haproxy_tlv_client_auth_starting(struct client *client,
 static bool
 haproxy_tlv_sasl_filter_mech(struct client *client, struct auth_mech_desc *mech)
 {
+	static const struct haproxy_tlv_policy no_header_policy;
 	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
 	const struct haproxy_tlv_refusal *refusal;
 
+#ifdef HAPROXY_TLV_MECH_CHANNEL_BINDING
+	/* the TLS channel is the proxy's, never the client's: binding to
+	   it would prove nothing, or the wrong thing */
+	if ((mech->flags & HAPROXY_TLV_MECH_CHANNEL_BINDING) != 0)
+		return FALSE;
+#endif
 	if (client->auth_initializing) {
 		/* a LOCAL connection that authenticates is a client after
 		   all, and so is logged */
 		haproxy_tlv_client_log_normally(client, hclient);
-		refusal = haproxy_tlv_policy_auth(&haproxy_tlv_policy,
-						  hclient->header);
+		refusal = haproxy_tlv_policy_auth(hclient->header == NULL ?
+			&no_header_policy : &hclient->header->policy,
+			hclient->header);
 		if (refusal != NULL) {
 			haproxy_tlv_client_auth_refused(client, refusal);
 			return FALSE;
@@ -223,6 +280,7 @@ haproxy_tlv_sasl_filter_mech(struct client *client, struct auth_mech_desc *mech)
 	return TRUE;
 }
 
+#if !DOVECOT_PREREQ(2, 4, 0)
 /* Authentication succeeded and the socket is about to be handed to the
    post-login process: client_get_plaintext_fd() passes the socket itself
    only without client->tls. Lowering it this late keeps `TLS` in every
@@ -242,6 +300,7 @@ static bool haproxy_tlv_sasl_check_login(struct client *client)
 	}
 	return TRUE;
 }
+#endif
 
 static void
 haproxy_tlv_auth_result(struct client *client, enum client_auth_result result,
@@ -361,6 +420,50 @@ haproxy_tlv_client_debug(struct client *client,
 					      client->client_cert_common_name));
 }
 
+#if DOVECOT_PREREQ(2, 4, 0)
+/* The TLS context for the SNI name: settings looked up with it as
+   local_name, without touching the client's own settings */
+static int
+haproxy_tlv_client_sni_context(struct client *client, const char *name,
+			       struct ssl_iostream_context **ssl_ctx_r,
+			       const char **error_r)
+{
+	const struct ssl_settings *ssl_set;
+	const struct ssl_server_settings *ssl_server_set;
+	const struct ssl_iostream_settings *iostream_set;
+	struct event *event = event_create(client->event);
+	int ret;
+
+	event_add_str(event, "local_name", name);
+	ret = ssl_server_settings_get(event, &ssl_set, &ssl_server_set,
+				      error_r);
+	event_unref(&event);
+	if (ret < 0)
+		return -1;
+	ssl_server_settings_to_iostream_set(ssl_set, ssl_server_set,
+					    &iostream_set);
+	ret = ssl_iostream_server_context_cache_get(iostream_set, ssl_ctx_r,
+						    error_r);
+	settings_free(iostream_set);
+	settings_free(ssl_set);
+	settings_free(ssl_server_set);
+	if (ret > 0 && login_binary->application_protocols != NULL) {
+		ssl_iostream_context_set_application_protocols(*ssl_ctx_r,
+			login_binary->application_protocols);
+	}
+	return ret < 0 ? -1 : 0;
+}
+
+/* the handshake got as far as SNI: 2.4's login-common waits for this
+   before it greets the client */
+static void haproxy_tlv_client_sni_done(struct client *client)
+{
+	client->defer_auth_ready = FALSE;
+	timeout_remove(&client->to_notify_auth_ready);
+	client->to_notify_auth_ready =
+		timeout_add_short(0, client_notify_auth_ready, client);
+}
+#else
 static const struct login_settings *
 haproxy_tlv_client_read_settings(struct client *client, const char *local_name,
 	const struct master_service_ssl_settings **ssl_set_r,
@@ -374,12 +477,35 @@ haproxy_tlv_client_read_settings(struct client *client, const char *local_name,
 }
 
 /* `local_name` blocks apply to the name the client asked HAProxy for, as
-   they do for SNI when Dovecot terminates TLS itself */
+   they do for SNI when Dovecot terminates TLS itself (2.4: through the
+   connection's haproxy hostname, before the client reads its settings) */
 static void haproxy_tlv_client_apply_local_name(struct client *client)
 {
 	client->set = haproxy_tlv_client_read_settings(client,
 		client->local_name, &client->ssl_set, &client->ssl_server_set);
 }
+
+static int
+haproxy_tlv_client_sni_context(struct client *client, const char *name,
+			       struct ssl_iostream_context **ssl_ctx_r,
+			       const char **error_r)
+{
+	const struct master_service_ssl_settings *ssl_set;
+	const struct master_service_ssl_server_settings *ssl_server_set;
+	struct ssl_iostream_settings iostream_set;
+
+	(void)haproxy_tlv_client_read_settings(client, name, &ssl_set,
+					       &ssl_server_set);
+	master_service_ssl_server_settings_to_iostream_set(ssl_set,
+		ssl_server_set, pool_datastack_create(), &iostream_set);
+	return ssl_iostream_server_context_cache_get(&iostream_set, ssl_ctx_r,
+						     error_r) < 0 ? -1 : 0;
+}
+
+static void haproxy_tlv_client_sni_done(struct client *client ATTR_UNUSED)
+{
+}
+#endif
 
 /* On an `ssl = yes` listener the TLS SNI is the proxy's (HAProxy's `sni`
    server option), not the client's. Core's callback would make it the
@@ -391,19 +517,12 @@ haproxy_tlv_client_proxy_sni(const char *name, const char **error_r,
 {
 	struct client *client = context;
 	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
-	const struct master_service_ssl_settings *ssl_set;
-	const struct master_service_ssl_server_settings *ssl_server_set;
-	struct ssl_iostream_settings iostream_set;
 	struct ssl_iostream_context *ssl_ctx;
 	struct ssl_iostream *ssl_iostream;
 	const char *error;
 
-	(void)haproxy_tlv_client_read_settings(client, name, &ssl_set,
-					       &ssl_server_set);
-	master_service_ssl_server_settings_to_iostream_set(ssl_set,
-		ssl_server_set, pool_datastack_create(), &iostream_set);
-	if (ssl_iostream_server_context_cache_get(&iostream_set, &ssl_ctx,
-						  &error) < 0) {
+	if (haproxy_tlv_client_sni_context(client, name, &ssl_ctx,
+					   &error) < 0) {
 		*error_r = t_strdup_printf(
 			"Failed to initialize SSL server context: %s", error);
 		return -1;
@@ -412,7 +531,31 @@ haproxy_tlv_client_proxy_sni(const char *name, const char **error_r,
 		hclient->hidden_ssl_iostream : client->ssl_iostream;
 	ssl_iostream_change_context(ssl_iostream, ssl_ctx);
 	ssl_iostream_context_unref(&ssl_ctx);
+	haproxy_tlv_client_sni_done(client);
 	return 0;
+}
+
+/* No STARTTLS on top of the proxy's TLS: submission offers it whenever
+   ssl is not `no` */
+static void haproxy_tlv_client_disable_starttls(struct client *client)
+{
+#if DOVECOT_PREREQ(2, 4, 0)
+	struct ssl_server_settings *ssl_server_set;
+
+	/* a copy that shares the original's pool reference: login-common's
+	   settings_free() of the copy releases it */
+	ssl_server_set = p_new(client->pool, struct ssl_server_settings, 1);
+	*ssl_server_set = *client->ssl_server_set;
+	ssl_server_set->ssl = "no";
+	client->ssl_server_set = ssl_server_set;
+#else
+	struct master_service_ssl_settings *ssl_set;
+
+	ssl_set = p_new(client->pool, struct master_service_ssl_settings, 1);
+	*ssl_set = *client->ssl_set;
+	ssl_set->ssl = "no";
+	client->ssl_set = ssl_set;
+#endif
 }
 
 /* TLS ended at the proxy: `TLS` in log lines, plaintext authentication
@@ -422,38 +565,35 @@ static void
 haproxy_tlv_client_apply_proxy_tls(struct client *client,
 				   struct haproxy_tlv_client *hclient)
 {
-	struct master_service_ssl_settings *ssl_set;
-
-	client->tls = TRUE;
-	client->proxied_ssl = TRUE;
-	client->secured = TRUE;
-	client->ssl_secured = TRUE;
+	CLIENT_TLS(client) = TRUE;
+	CLIENT_PROXIED_TLS(client) = TRUE;
+	CLIENT_SECURED(client) = TRUE;
+	CLIENT_SSL_SECURED(client) = TRUE;
 	hclient->tls_from_proxy = TRUE;
-
-	ssl_set = p_new(client->pool, struct master_service_ssl_settings, 1);
-	*ssl_set = *client->ssl_set;
-	ssl_set->ssl = "no";
-	client->ssl_set = ssl_set;
+	haproxy_tlv_client_disable_starttls(client);
 }
 
 static void
 haproxy_tlv_client_apply_security(struct client *client,
 				  struct haproxy_tlv_client *hclient)
 {
+	const struct haproxy_tlv_header *header = hclient->header;
 	struct haproxy_tlv_client_tls tls;
 	struct haproxy_tlv_security security = {
-		.trusted = client->trusted,
-		.secured = client->secured,
-		.ssl_secured = client->ssl_secured,
+		.trusted = CLIENT_TRUSTED(client),
 	};
 
 	haproxy_tlv_client_get_tls(client, hclient, &tls);
-	haproxy_tlv_policy_security(hclient->header, &tls, &security);
-	client->trusted = security.trusted;
-	client->secured = security.secured;
-	client->ssl_secured = security.ssl_secured;
-	if (haproxy_tlv_policy_proxy_tls(hclient->header, &tls))
+	haproxy_tlv_policy_security(header, &tls, &security);
+	CLIENT_TRUSTED(client) = security.trusted;
+	CLIENT_SECURED(client) = security.secured;
+	CLIENT_SSL_SECURED(client) = security.ssl_secured;
+	if (haproxy_tlv_policy_proxy_tls(header, &tls))
 		haproxy_tlv_client_apply_proxy_tls(client, hclient);
+#if DOVECOT_PREREQ(2, 4, 4)
+	client->haproxy_ssl_client_cert =
+		haproxy_tlv_policy_valid_client_cert(&header->policy, header);
+#endif
 }
 
 static void
@@ -470,14 +610,16 @@ haproxy_tlv_client_apply(struct client *client,
 	}
 	/* every header's TLVs apply, whatever its command and family */
 	client->local_name = header->authority;
+#if !DOVECOT_PREREQ(2, 4, 0)
 	if (client->local_name != NULL)
 		haproxy_tlv_client_apply_local_name(client);
+#endif
 	if (client->ssl_iostream != NULL) {
 		ssl_iostream_set_sni_callback(client->ssl_iostream,
 			haproxy_tlv_client_proxy_sni, client);
 	}
 	client->client_cert_common_name =
-		haproxy_tlv_policy_cert_username(&haproxy_tlv_policy, header);
+		haproxy_tlv_policy_cert_username(&header->policy, header);
 	haproxy_tlv_client_apply_security(client, hclient);
 	haproxy_tlv_client_add_event_fields(client, header);
 	haproxy_tlv_client_debug(client, header);
@@ -498,7 +640,9 @@ static void haproxy_tlv_client_allocated(struct client *client)
 	hclient->module_ctx.super = *v;
 	hclient->header = header;
 	v->sasl_filter_mech = haproxy_tlv_sasl_filter_mech;
+#if !DOVECOT_PREREQ(2, 4, 0)
 	v->sasl_check_login = haproxy_tlv_sasl_check_login;
+#endif
 	v->auth_result = haproxy_tlv_auth_result;
 	if (v->proxy_failed != NULL)
 		v->proxy_failed = haproxy_tlv_proxy_failed;

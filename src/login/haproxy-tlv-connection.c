@@ -69,6 +69,9 @@ static struct timeout *to_takeover = NULL;
 static master_service_connection_callback_t *core_callback = NULL;
 static ARRAY(int) haproxy_listen_fds;
 static ARRAY_TYPE(const_string) haproxy_listener_names;
+/* listener of the connection the master accepted for this process
+   before starting it (Dovecot 2.4.2 and later), -1 for none */
+static int preaccepted_listen_fd = -1;
 
 static void haproxy_tlv_pending_free(struct haproxy_tlv_pending *pending)
 {
@@ -192,11 +195,20 @@ static bool is_haproxy_listener(int listen_fd)
 	return FALSE;
 }
 
+static const struct master_service_settings *haproxy_tlv_service_settings(void)
+{
+#if DOVECOT_PREREQ(2, 4, 0)
+	return master_service_get_service_settings(master_service);
+#else
+	return master_service_settings_get(master_service);
+#endif
+}
+
 static bool haproxy_tlv_peer_is_trusted(const struct ip_addr *ip,
 					struct event *event)
 {
 	const char *networks =
-		master_service_settings_get(master_service)->haproxy_trusted_networks;
+		haproxy_tlv_service_settings()->haproxy_trusted_networks;
 	const char *error;
 	int ret;
 
@@ -264,14 +276,23 @@ haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
 	const struct haproxy_tlv_refusal *refusal;
 	struct haproxy_tlv_header *header;
 
+	const char *error;
+
 	header = haproxy_tlv_header_import(data, hdr);
-	refusal = haproxy_tlv_policy_connection(&haproxy_tlv_policy, header);
+	haproxy_tlv_header_apply(header, &conn);
+	if (haproxy_tlv_policy_read(&conn, header, &header->policy,
+				    &error) < 0) {
+		e_error(hpconn->event, "%s", error);
+		haproxy_tlv_header_free(&header);
+		haproxy_tlv_conn_fail(hpconn);
+		return;
+	}
+	refusal = haproxy_tlv_policy_connection(&header->policy, header);
 	if (refusal != NULL) {
 		haproxy_tlv_header_free(&header);
 		haproxy_tlv_conn_refuse(hpconn, refusal);
 		return;
 	}
-	haproxy_tlv_header_apply(header, &conn);
 
 	struct event_passthrough *e =
 		event_create_passthrough(hpconn->event)->
@@ -279,12 +300,13 @@ haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
 		add_int("proxy_version", hdr->version)->
 		add_str("proxy_command",
 			proxy_header_command_name(hdr->command));
-	if (conn.proxied) {
+	bool addresses = haproxy_tlv_policy_header_addresses(header);
+	if (addresses) {
 		e->add_str("client_ip", net_ip2addr(&conn.remote_ip));
 		e->add_int("client_port", conn.remote_port);
 	}
 	e_debug(e->event(), "PROXY v%u header (%zu bytes) received%s",
-		hdr->version, hdr->size, conn.proxied ? "" :
+		hdr->version, hdr->size, addresses ? "" :
 		", using the connection's own addresses");
 
 	/* the io and timeout must be gone before login-common takes over
@@ -403,7 +425,7 @@ static void haproxy_tlv_conn_timeout(struct haproxy_tlv_conn *hpconn)
 
 	e_error(e->event(), "Timed out after %u secs waiting for the PROXY "
 		"header (%zu bytes received): connection closed",
-		master_service_settings_get(master_service)->haproxy_timeout,
+		haproxy_tlv_service_settings()->haproxy_timeout,
 		hpconn->partial == NULL ? 0 : hpconn->partial->used);
 	haproxy_tlv_conn_fail(hpconn);
 }
@@ -427,7 +449,7 @@ static void haproxy_tlv_conn_new(struct master_service_connection *conn)
 	struct haproxy_tlv_conn *hpconn;
 	struct event *event = haproxy_tlv_conn_event(conn);
 	unsigned int timeout_secs =
-		master_service_settings_get(master_service)->haproxy_timeout;
+		haproxy_tlv_service_settings()->haproxy_timeout;
 
 	if (!haproxy_tlv_peer_is_trusted(&conn->real_remote_ip, event)) {
 		struct event_passthrough *e =
@@ -470,6 +492,58 @@ static void haproxy_tlv_connected(struct master_service_connection *conn)
 	haproxy_tlv_conn_new(conn);
 }
 
+#if DOVECOT_PREREQ(2, 4, 2)
+/* master_service_run() would read the PROXY header of a connection the
+   master accepted for this process with core's code, before the takeover:
+   keep it for the takeover instead */
+static void haproxy_tlv_keep_preaccepted(void)
+{
+	struct master_service *service = master_service;
+	int listen_fd = service->accepted_listener_fd;
+
+	if (listen_fd == -1 ||
+	    !service->listeners[listen_fd - MASTER_LISTEN_FD_FIRST].haproxy)
+		return;
+	preaccepted_listen_fd = listen_fd;
+	service->accepted_listener_fd = -1;
+}
+
+/* What master_service_run() does with a pre-accepted connection */
+static void haproxy_tlv_start_preaccepted(void)
+{
+	const struct master_service_listener *l =
+		&master_service->listeners[preaccepted_listen_fd -
+					   MASTER_LISTEN_FD_FIRST];
+	struct master_service_connection conn = {
+		.fd = MASTER_ACCEPTED_CLIENT_FD,
+		.listen_fd = preaccepted_listen_fd,
+		.ssl = l->ssl,
+		.name = l->name != NULL ? l->name : "",
+		.type = l->type != NULL ? l->type : "",
+	};
+
+	preaccepted_listen_fd = -1;
+	(void)net_getpeername(conn.fd, &conn.remote_ip, &conn.remote_port);
+	(void)net_getsockname(conn.fd, &conn.local_ip, &conn.local_port);
+	conn.real_remote_ip = conn.remote_ip;
+	conn.real_remote_port = conn.remote_port;
+	conn.real_local_ip = conn.local_ip;
+	conn.real_local_port = conn.local_port;
+	net_set_nonblock(conn.fd, TRUE);
+
+	master_service_client_connection_created(master_service);
+	master_service_client_connection_callback(master_service, &conn);
+}
+#else
+static void haproxy_tlv_keep_preaccepted(void)
+{
+}
+
+static void haproxy_tlv_start_preaccepted(void)
+{
+}
+#endif
+
 static void haproxy_tlv_take_over(void *context ATTR_UNUSED)
 {
 	struct master_service *service = master_service;
@@ -496,6 +570,8 @@ static void haproxy_tlv_take_over(void *context ATTR_UNUSED)
 	i_assert(service->callback != NULL);
 	core_callback = service->callback;
 	service->callback = haproxy_tlv_connected;
+	if (preaccepted_listen_fd != -1)
+		haproxy_tlv_start_preaccepted();
 }
 
 void haproxy_tlv_connections_init(void)
@@ -505,6 +581,7 @@ void haproxy_tlv_connections_init(void)
 	/* master_service_run() sets the callback after plugins are
 	   initialised; timeouts run before I/O in each ioloop iteration */
 	to_takeover = timeout_add_short(0, haproxy_tlv_take_over, NULL);
+	haproxy_tlv_keep_preaccepted();
 }
 
 void haproxy_tlv_connections_deinit(void)

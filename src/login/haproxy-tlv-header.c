@@ -66,6 +66,15 @@ void haproxy_tlv_header_apply(const struct haproxy_tlv_header *header,
 {
 	const struct proxy_header *hdr = &header->hdr;
 
+#if DOVECOT_PREREQ(2, 4, 0)
+	/* 2.4's client_alloc() reads the client's settings with local_name
+	   from here, so local_name filters apply from AUTHORITY at once.
+	   The header outlives the client: login-common may keep the
+	   pointer. Everything else about TLS and identity is left unset:
+	   the client hook applies it by the plugin's rules, not core's. */
+	conn->haproxied = TRUE;
+	conn->haproxy.hostname = header->authority;
+#endif
 	if (!haproxy_tlv_policy_header_addresses(header))
 		return;
 
@@ -75,9 +84,11 @@ void haproxy_tlv_header_apply(const struct haproxy_tlv_header *header,
 					&conn->local_ip);
 	conn->remote_port = hdr->src.port;
 	conn->local_port = hdr->dst.port;
+#if !DOVECOT_PREREQ(2, 4, 0)
 	conn->proxied = TRUE;
 	conn->proxy.ssl = proxy_header_is_tls(hdr);
 	/* Strings stay NULL here: login-common keeps these pointers without
 	   copying them, so the client hook sets them from the header the
 	   client owns instead. */
+#endif
 }

@@ -5,6 +5,7 @@
    decides from it, and is tested without Dovecot. */
 
 #include "proxy-header.h"
+#include "haproxy-tlv-policy.h"
 
 /* Allocated in one block with the header's own copy of its bytes, which
    everything here points into. The connection owns it until a login
@@ -17,6 +18,8 @@ struct haproxy_tlv_header {
 	/* NUL-terminated copies for login-common, which keeps the pointers
 	   as local_name and cert_username; NULL when absent */
 	const char *authority, *ssl_cn;
+	/* the plugin's settings for this header's connection */
+	struct haproxy_tlv_policy policy;
 };
 
 #endif

@@ -2,10 +2,15 @@
    PROXY header of `haproxy = yes` listeners, hook login clients. */
 
 #include "lib.h"
+#include "net.h"
 #include "master-service.h"
 #include "master-service-settings.h"
 #include "settings-parser.h"
-#include "master-service-settings-cache.h"
+#if DOVECOT_PREREQ(2, 4, 0)
+#  include "settings.h"
+#else
+#  include "master-service-settings-cache.h"
+#endif
 #include "login-common.h"
 #include "haproxy-tlv-plugin.h"
 
@@ -19,12 +24,88 @@ struct event_category event_category_haproxy_tlv = {
 	.name = "haproxy_tlv",
 };
 struct event *haproxy_tlv_event;
-struct haproxy_tlv_policy haproxy_tlv_policy;
 
-/* The settings are global (not per local/remote block): read once at
-   start-up, the way login-common reads its own, and parsed into
-   haproxy_tlv_policy. Nothing points into the settings afterwards: the
-   cache that holds them is freed at once. */
+#if DOVECOT_PREREQ(2, 4, 0)
+/* The fields login-common gives a client's event before it reads the
+   client's settings (client_alloc()), so that the same protocol, local,
+   remote and local_name filters apply to the plugin's settings */
+static struct event *
+haproxy_tlv_settings_event(const struct master_service_connection *conn,
+			   const struct haproxy_tlv_header *header)
+{
+	const char *service = master_service_get_name(master_service);
+	struct event *event = event_create(NULL);
+
+	event_add_ip(event, "local_ip", &conn->local_ip);
+	event_add_int(event, "local_port", conn->local_port);
+	event_add_ip(event, "remote_ip", &conn->remote_ip);
+	event_add_int(event, "remote_port", conn->remote_port);
+	event_add_str(event, "protocol", login_binary->protocol);
+	event_add_str(event, "service", service);
+	settings_event_add_list_filter_name(event, "service", service);
+	if (header->authority != NULL)
+		event_add_str(event, "local_name", header->authority);
+	return event;
+}
+
+static int
+haproxy_tlv_settings_get(struct event *event,
+			 struct haproxy_tlv_policy *policy_r,
+			 const char **error_r)
+{
+	const struct haproxy_tlv_settings *set;
+	bool valid;
+
+	if (settings_get(event, &haproxy_tlv_setting_parser_info, 0,
+			 &set, error_r) < 0)
+		return -1;
+	/* the error, if any, is static or on the data stack */
+	valid = haproxy_tlv_settings_parse(set, policy_r, error_r);
+	settings_free(set);
+	return valid ? 0 : -1;
+}
+
+int haproxy_tlv_policy_read(const struct master_service_connection *conn,
+			    const struct haproxy_tlv_header *header,
+			    struct haproxy_tlv_policy *policy_r,
+			    const char **error_r)
+{
+	struct event *event = haproxy_tlv_settings_event(conn, header);
+	int ret;
+
+	ret = haproxy_tlv_settings_get(event, policy_r, error_r);
+	event_unref(&event);
+	return ret;
+}
+
+/* Each connection reads its own settings; this only makes a
+   configuration without the settings module fail at start-up */
+static void haproxy_tlv_settings_read(void)
+{
+	struct haproxy_tlv_policy policy;
+	const char *error;
+
+	if (haproxy_tlv_settings_get(master_service_get_event(master_service),
+				     &policy, &error) < 0)
+		i_fatal("haproxy-tlv: %s", error);
+}
+#else
+/* 2.3 has no settings per client for plugins: the settings are global
+   (not per local/remote block), read once at start-up the way
+   login-common reads its own */
+static struct haproxy_tlv_policy haproxy_tlv_global_policy;
+
+int haproxy_tlv_policy_read(const struct master_service_connection *conn ATTR_UNUSED,
+			    const struct haproxy_tlv_header *header ATTR_UNUSED,
+			    struct haproxy_tlv_policy *policy_r,
+			    const char **error_r ATTR_UNUSED)
+{
+	*policy_r = haproxy_tlv_global_policy;
+	return 0;
+}
+
+/* Nothing points into the settings afterwards: the cache that holds
+   them is freed at once. */
 static void haproxy_tlv_settings_read(void)
 {
 	static const struct setting_parser_info *roots[] = {
@@ -53,11 +134,13 @@ static void haproxy_tlv_settings_read(void)
 	set = sets[0];
 	/* the error, if any, is static or on the data stack, not in the
 	   cache */
-	valid = haproxy_tlv_settings_parse(set, &haproxy_tlv_policy, &error);
+	valid = haproxy_tlv_settings_parse(set, &haproxy_tlv_global_policy,
+					   &error);
 	master_service_settings_cache_deinit(&cache);
 	if (!valid)
 		i_fatal("haproxy-tlv: %s", error);
 }
+#endif
 
 void haproxy_tlv_plugin_init(struct module *module)
 {

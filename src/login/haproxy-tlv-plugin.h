@@ -11,7 +11,17 @@ struct proxy_header;
 extern struct event_category event_category_haproxy_tlv;
 /* parent of the plugin's events: category haproxy_tlv */
 extern struct event *haproxy_tlv_event;
-extern struct haproxy_tlv_policy haproxy_tlv_policy;
+
+/* haproxy-tlv-plugin.c */
+/* The plugin's settings for a connection with this header, whose
+   addresses the header has been applied to. On 2.4 they are looked up the
+   way login-common looks up the client's own, so protocol, local, remote
+   and local_name (from AUTHORITY) filters apply; 2.3 has one global set,
+   read at start-up. */
+int haproxy_tlv_policy_read(const struct master_service_connection *conn,
+			    const struct haproxy_tlv_header *header,
+			    struct haproxy_tlv_policy *policy_r,
+			    const char **error_r);
 
 /* haproxy-tlv-header.c */
 /* A copy of the complete header data[0..hdr->size-1], decoded as hdr */

@@ -82,6 +82,13 @@ haproxy_tlv_policy_cert_username(const struct haproxy_tlv_policy *policy,
 	return NULL;
 }
 
+bool haproxy_tlv_policy_valid_client_cert(const struct haproxy_tlv_policy *policy,
+					  const struct haproxy_tlv_header *header)
+{
+	return policy->client_cert != HAPROXY_TLV_CLIENT_CERT_IGNORE &&
+		proxy_header_client_cert_verified(&header->hdr);
+}
+
 bool haproxy_tlv_policy_header_addresses(const struct haproxy_tlv_header *header)
 {
 	/* LOCAL: the proxy's own connection, whose endpoints are the real
@@ -110,15 +117,19 @@ void haproxy_tlv_policy_security(const struct haproxy_tlv_header *header,
 		!proxy_header_is_tls(&header->hdr);
 
 	if (!haproxy_tlv_policy_header_addresses(header)) {
-		/* login-common judged the proxy's own connection: its
-		   address may be in login_trusted_networks, and loopback
-		   counts as secured. Neither says anything about the client
-		   behind it (every client of a HAProxy unix socket frontend
-		   comes this way); only TLS of this process still counts. */
+		/* login-common judged the proxy's own address, which may be
+		   in login_trusted_networks: that says nothing about the
+		   client behind it (every client of a HAProxy unix socket
+		   frontend comes this way) */
 		security->trusted = false;
-		security->secured = tls->stream;
-		security->ssl_secured = tls->stream;
 	}
+	/* Secured by TLS of this process or by login_trusted_networks, as
+	   Dovecot 2.3 judges a proxied client; never because the proxy
+	   connects over loopback (2.3 and 2.4 core) or because ssl is not
+	   `required` (2.4 core, for every haproxied connection). The
+	   proxy's TLS is added by haproxy_tlv_policy_proxy_tls(). */
+	security->secured = tls->stream || security->trusted;
+	security->ssl_secured = tls->stream;
 	if (plaintext && tls->stream) {
 		/* HAProxy re-encrypts a client that used plaintext: the TLS
 		   this process has is the proxy's, not the client's */

@@ -49,6 +49,12 @@ const char *
 haproxy_tlv_policy_cert_username(const struct haproxy_tlv_policy *policy,
 				 const struct haproxy_tlv_header *header);
 
+/* The proxy verified the client's certificate, and the settings let it
+   count: auth gets the valid-client-certificate flag (Dovecot 2.4.4 and
+   later) */
+bool haproxy_tlv_policy_valid_client_cert(const struct haproxy_tlv_policy *policy,
+					  const struct haproxy_tlv_header *header);
+
 /* The header's addresses replace the connection's own */
 bool haproxy_tlv_policy_header_addresses(const struct haproxy_tlv_header *header);
 
@@ -67,16 +73,18 @@ struct haproxy_tlv_client_tls {
 	bool stream;
 };
 
-/* What login-common derived from the proxy's own connection */
+/* The client's security as login-common keeps it */
 struct haproxy_tlv_security {
-	/* login_trusted_networks */
+	/* login_trusted_networks: in, as login-common found it for the
+	   connection's address; out, for the client */
 	bool trusted;
+	/* out: secured, and secured by the client's own TLS */
 	bool secured;
 	bool ssl_secured;
 };
 
-/* Corrects security, which login-common derived from the proxy's
-   connection, for the client behind it. tls describes this process's own
+/* Sets security for the client behind the proxy, from the client's
+   address as login-common judged it. tls describes this process's own
    TLS, before the proxy's is applied (haproxy_tlv_policy_proxy_tls()). */
 void haproxy_tlv_policy_security(const struct haproxy_tlv_header *header,
 				 const struct haproxy_tlv_client_tls *tls,

@@ -30,6 +30,14 @@ static const struct haproxy_tlv_settings haproxy_tlv_default_settings = {
 };
 
 const struct setting_parser_info haproxy_tlv_setting_parser_info = {
+#if DOVECOT_PREREQ(2, 4, 0)
+	.name = HAPROXY_TLV_SETTINGS_NAME,
+	.defines = haproxy_tlv_setting_defines,
+	.defaults = &haproxy_tlv_default_settings,
+
+	.struct_size = sizeof(struct haproxy_tlv_settings),
+	.pool_offset1 = 1 + offsetof(struct haproxy_tlv_settings, pool),
+#else
 	.module_name = HAPROXY_TLV_SETTINGS_MODULE,
 	.defines = haproxy_tlv_setting_defines,
 	.defaults = &haproxy_tlv_default_settings,
@@ -38,6 +46,7 @@ const struct setting_parser_info haproxy_tlv_setting_parser_info = {
 	.struct_size = sizeof(struct haproxy_tlv_settings),
 
 	.parent_offset = SIZE_MAX,
+#endif
 	.check_func = haproxy_tlv_settings_check,
 };
 

@@ -3,11 +3,17 @@
 
 #include "haproxy-tlv-policy.h"
 
+/* 2.3: the settings module name login processes ask config for */
 #define HAPROXY_TLV_SETTINGS_MODULE "haproxy-tlv"
+/* 2.4: the settings struct's name in the configuration */
+#define HAPROXY_TLV_SETTINGS_NAME "haproxy_tlv"
 
 /* Kept as strings and validated by haproxy_tlv_settings_parse(): Dovecot's
    own enum and boolean errors do not name the setting. */
 struct haproxy_tlv_settings {
+#if DOVECOT_PREREQ(2, 4, 0)
+	pool_t pool;
+#endif
 	const char *haproxy_tlv_client_cert;
 	const char *haproxy_tlv_require_client_cert;
 	const char *haproxy_tlv_require_tls;
