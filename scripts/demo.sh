@@ -39,5 +39,9 @@ fi
 sleep 0.5
 echo
 echo "Dovecot's log:"
-grep -E "imap-login: Info: (Login|Disconnected)" "$dir/dovecot.log" | sed 's/^/  /'
-grep -q "Login: user=<certuser>, method=EXTERNAL, rip=127.0.0.2," "$dir/dovecot.log"
+# Dovecot 2.3 writes "Login:" and "Disconnected", 2.4 "Logged in:" and
+# "Login aborted"
+grep -E "imap-login: Info: (Login|Logged in|Disconnected)" "$dir/dovecot.log" |
+	sed 's/^/  /'
+grep -Eq "(Login|Logged in): user=<certuser>, method=EXTERNAL, rip=127.0.0.2," \
+	"$dir/dovecot.log"

@@ -50,9 +50,8 @@ make_root() {
 	mount_root "$root"
 	# testing's Release file may be past Valid-Until on a mirror
 	chroot "$root" apt-get -q -o Acquire::Check-Valid-Until=false update
-	# the clang runtime package is named for Debian 12's clang version
 	chroot "$root" env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -q $(grep -v '^libclang-rt-' "$here/deps.txt")
+		apt-get install -y -q $(cat "$here/deps.txt" "$here/deps-package.txt")
 }
 
 case "${1:-}" in

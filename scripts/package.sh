@@ -7,7 +7,12 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 work=$(mktemp -d /tmp/dovecot-haproxy-tlv-package.XXXXXX)
 mkdir "$work/src"
-git ls-files -z | xargs -0 cp --parents -t "$work/src"
+if git rev-parse --git-dir >/dev/null 2>&1; then
+	git ls-files -z | xargs -0 cp --parents -t "$work/src"
+else
+	# a copy of the tree's files (scripts/test-in-root.sh)
+	tar -cf - --exclude='./build*' . | tar -xf - -C "$work/src"
+fi
 (cd "$work/src" && dpkg-buildpackage -b -us -uc)
 deb=$(ls "$work"/dovecot-haproxy-tlv_*.deb)
 lintian --fail-on error "$deb"
