@@ -191,7 +191,7 @@ conn_read_until(struct haproxy_test_conn *conn, const char *prefix,
 				str_append(collected, " | ");
 			str_append(collected, line);
 		}
-		if (prefix == NULL || str_begins(line, prefix))
+		if (prefix == NULL || str_begins_with(line, prefix))
 			return line;
 	}
 	return NULL;
@@ -253,20 +253,19 @@ static bool greeting_step(struct haproxy_test_conn *conn,
 {
 	string_t *text = t_str_new(256);
 	const char *line = NULL;
+	bool ok;
 
 	switch (protocol) {
 	case HAPROXY_TEST_IMAP:
 		line = conn_read_until(conn, NULL, text);
-		print_step("greeting", line != NULL && str_begins(line, "* OK"),
-			   str_c(text));
-		return line != NULL && str_begins(line, "* OK");
+		ok = line != NULL && str_begins_with(line, "* OK");
+		print_step("greeting", ok, str_c(text));
+		return ok;
 	case HAPROXY_TEST_POP3:
 		line = conn_read_until(conn, NULL, text);
-		print_step("greeting", line != NULL && str_begins(line, "+OK"),
-			   str_c(text));
-		if (line == NULL || !str_begins(line, "+OK"))
-			return FALSE;
-		return capabilities_step(conn, "CAPA", ".");
+		ok = line != NULL && str_begins_with(line, "+OK");
+		print_step("greeting", ok, str_c(text));
+		return ok && capabilities_step(conn, "CAPA", ".");
 	case HAPROXY_TEST_SUBMISSION:
 		line = conn_read_until(conn, "220 ", text);
 		print_step("greeting", line != NULL, str_c(text));
@@ -309,7 +308,7 @@ static bool external_step(struct haproxy_test_conn *conn,
 		ok_prefix = "OK";
 		break;
 	}
-	bool ok = line != NULL && str_begins(line, ok_prefix);
+	bool ok = line != NULL && str_begins_with(line, ok_prefix);
 	print_step("authenticate EXTERNAL", ok,
 		   line == NULL ? "connection closed" : line);
 	return ok;

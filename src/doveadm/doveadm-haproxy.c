@@ -37,6 +37,18 @@ void doveadm_haproxy_plugin_deinit(void);
 
 const char *doveadm_haproxy_plugin_version = DOVECOT_ABI_VERSION;
 
+/* doveadm's own master service settings (haproxy_trusted_networks):
+   master_service_settings_get() became master_service_get_service_settings()
+   in Dovecot 2.4 */
+static const struct master_service_settings *service_settings(void)
+{
+#if DOVECOT_PREREQ(2, 4, 0)
+	return master_service_get_service_settings(master_service);
+#else
+	return master_service_settings_get(master_service);
+#endif
+}
+
 /* open() and read(), never pread(): the input may be a pipe, a FIFO or a
    terminal as well as a file */
 static struct istream *open_input(const char *path, const char **error_r)
@@ -293,8 +305,7 @@ static int doveconf_get(const char *setting, const char **value_r)
 
 static void cmd_haproxy_check(struct doveadm_cmd_context *cctx)
 {
-	const struct master_service_settings *set =
-		master_service_settings_get(master_service);
+	const struct master_service_settings *set = service_settings();
 	const char *address, *login_networks;
 	struct ip_addr ip;
 	int haproxy, login;
