@@ -5,14 +5,30 @@
 #        env.sh stop DIR
 #        env.sh doveconf DIR [ARGS]
 #        env.sh doveadm DIR [ARGS]
+#        env.sh version      the Dovecot version found (2.3.19.1, 2.4.1)
 # Ports: Dovecot listens on BASE..BASE+9, HAProxy on BASE+10..BASE+29.
 # The system's own dovecot and haproxy are never touched: Dovecot runs with
 # its own base_dir, state_dir and log file. Its config process loads the
 # settings module from a private directory bind-mounted (in a private mount
 # namespace) over Dovecot's settings module directory.
+# The configuration is written in Dovecot 2.3's or 2.4's syntax, according
+# to the Dovecot found. TEST_ENV_NO_PLUGIN=1 leaves the plugin and its
+# modules out (for bringing the environment up on a Dovecot the plugin
+# does not build for yet).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 cmd=$1
+
+# "2.4.1-4 (7d8c0e5759)" -> 2.4.1
+dovecot_version=$(/usr/sbin/dovecot --version | sed 's/[- ].*//')
+case $dovecot_version in
+2.[0-3]|2.[0-3].*) v24= ;;
+*) v24=yes ;;
+esac
+if [ "$cmd" = version ]; then
+	echo "$dovecot_version"
+	exit 0
+fi
 dir=$2
 
 # A build with AddressSanitizer (meson -Db_sanitize=address,...; the test
@@ -45,6 +61,16 @@ if [ "$cmd" = stop ]; then
 	stop
 	exit 0
 fi
+# A private mount namespace. In a chroot (scripts/make-root.sh) "/" is no
+# mount point, so unshare cannot make the mounts private: it may leave
+# their propagation as it is when no mount in sight propagates anywhere.
+unshare_m=
+if unshare -m true 2>/dev/null; then
+	unshare_m="unshare -m"
+elif ! grep -q ' shared:' /proc/self/mountinfo &&
+	unshare -m --propagation unchanged true 2>/dev/null; then
+	unshare_m="unshare -m --propagation unchanged"
+fi
 settings_dir=$(sh "$here/../../build-aux/dovecot-config-var.sh" \
 	"${DOVECOT_CONFIG:-/usr/lib/dovecot/dovecot-config}" dovecot_moduledir)/settings
 doveadm_dir=${settings_dir%/settings}/doveadm
@@ -52,7 +78,7 @@ if [ "$cmd" = doveconf ] || [ "$cmd" = doveadm ]; then
 	# doveconf/doveadm with the settings and doveadm modules of the test
 	# Dovecot (and its configuration)
 	shift 2
-	exec unshare -m sh -c "mount --bind '$dir/settings' '$settings_dir' &&
+	exec $unshare_m sh -c "mount --bind '$dir/settings' '$settings_dir' &&
 		mount --bind '$dir/doveadm' '$doveadm_dir' &&
 		exec env $sanitizer_env $cmd -c '$dir/dovecot.conf' \"\$@\"" -- "$@"
 fi
@@ -84,24 +110,41 @@ done
 for f in "$doveadm_dir"/*.so; do
 	[ -e "$f" ] && cp "$f" "$dir/doveadm/"
 done
-cp "$plugin_dir/../doveadm/lib10_doveadm_haproxy_plugin.so" "$dir/doveadm/"
-# the settings module is in the settings directory next to the login
-# directory, in a build tree (src/settings, src/login) as in an installation
-cp "$plugin_dir/../settings/libhaproxy_tlv_settings.so" "$dir/settings/"
+if [ -z "${TEST_ENV_NO_PLUGIN:-}" ]; then
+	cp "$plugin_dir/../doveadm/lib10_doveadm_haproxy_plugin.so" "$dir/doveadm/"
+	# the settings module is in the settings directory next to the login
+	# directory, in a build tree (src/settings, src/login) as in an
+	# installation
+	cp "$plugin_dir/../settings/libhaproxy_tlv_settings.so" "$dir/settings/"
+fi
 
-if [ -n "$sanitizer_env" ]; then
+if [ -n "$sanitizer_env" ] && [ -z "$v24" ]; then
 	# to every process the master starts; ASan reserves terabytes of
 	# address space, beyond any vsz_limit
 	cat > "$dir/sanitizer.conf" <<CONF
 import_environment = \$import_environment LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
 default_vsz_limit = 0
 CONF
+elif [ -n "$sanitizer_env" ]; then
+	cat > "$dir/sanitizer.conf" <<CONF
+import_environment {
+  LD_PRELOAD = %{env:LD_PRELOAD}
+  ASAN_OPTIONS = %{env:ASAN_OPTIONS}
+  UBSAN_OPTIONS = %{env:UBSAN_OPTIONS}
+}
+default_vsz_limit = unlimited
+CONF
 fi
 if [ -f "$dir/extra.conf" ]; then
 	sed "s|%DIR%|$dir|g" "$dir/extra.conf" > "$dir/extra-expanded.conf"
 fi
-echo denieduser > "$dir/deny-TLSv1.3"
-: > "$dir/deny-"
+# refused over TLSv1.3 (TEST_DENY_TLS_VERSION_PASSDB_* in test-env.h)
+if [ -z "$v24" ]; then
+	echo denieduser > "$dir/deny-TLSv1.3"
+	: > "$dir/deny-"
+else
+	echo denieduser/TLSv1.3 > "$dir/deny-tls-version"
+fi
 # haproxy-backend, the CN of HAProxy's own certificate, can log in without
 # a password: a test sees it if the proxy's identity ever reaches auth
 cat > "$dir/passwd" <<PASSWD
@@ -111,8 +154,73 @@ certuser:::::::nopassword
 haproxy-backend:::::::nopassword
 PASSWD
 
+# what Dovecot 2.3 and 2.4 spell differently
+if [ -z "$v24" ]; then
+	conf_head=
+	conf_plugins="login_plugin_dir = $plugin_dir
+login_plugins = \$login_plugins haproxy_tlv"
+	conf_ssl="ssl = yes
+ssl_cert = <$dir/certs/server.pem
+ssl_key = <$dir/certs/server.key
+# the CA with its CRL: ssl_require_crl stays at its default (yes)
+ssl_ca = <$dir/certs/ca-crl.pem
+ssl_verify_client_cert = yes
+auth_ssl_username_from_cert = yes
+ssl_cert_username_field = commonName
+disable_plaintext_auth = yes"
+	conf_dbs="passdb {
+  driver = passwd-file
+  args = $dir/passwd
+}
+userdb {
+  driver = static
+  args = uid=dovenull gid=dovenull home=$dir/home/%u
+}
+mail_location = maildir:~/Maildir"
+	restart_once="service_count = 1"
+	restart_never="service_count = 0"
+	submissions_off=
+else
+	conf_head="dovecot_config_version = $dovecot_version
+dovecot_storage_version = $dovecot_version
+"
+	conf_plugins="login_plugin_dir = $plugin_dir
+login_plugins {
+  haproxy_tlv = yes
+}"
+	conf_ssl="ssl = yes
+ssl_server_cert_file = $dir/certs/server.pem
+ssl_server_key_file = $dir/certs/server.key
+# the CA with its CRL: ssl_server_require_crl stays at its default (yes)
+ssl_server_ca_file = $dir/certs/ca-crl.pem
+ssl_server_request_client_cert = yes
+auth_ssl_username_from_cert = yes
+ssl_server_cert_username_field = commonName
+auth_allow_cleartext = no"
+	conf_dbs="passdb passwd-file {
+  passwd_file_path = $dir/passwd
+}
+userdb static {
+  fields {
+    uid = dovenull
+    gid = dovenull
+    home = $dir/home/%{user}
+  }
+}
+mail_driver = maildir
+mail_path = ~/Maildir"
+	restart_once="restart_request_count = 1"
+	restart_never="restart_request_count = unlimited"
+	# 2.4 has a submissions listener (465) by default
+	submissions_off="
+  inet_listener submissions {
+    port = 0
+  }"
+fi
+[ -z "${TEST_ENV_NO_PLUGIN:-}" ] || conf_plugins="login_plugin_dir = $plugin_dir"
+
 cat > "$dir/dovecot.conf" <<CONF
-# private test instance: nothing here touches the system's dovecot
+${conf_head}# private test instance: nothing here touches the system's dovecot
 protocols = imap pop3 submission sieve
 base_dir = $dir/run
 state_dir = $dir/state
@@ -128,21 +236,12 @@ hostname = mail.example.test
 submission_relay_host = 127.0.0.1
 submission_relay_port = 9
 
-login_plugin_dir = $plugin_dir
-login_plugins = \$login_plugins haproxy_tlv
+$conf_plugins
 haproxy_trusted_networks = 127.0.0.1/32
 haproxy_timeout = 3 s
 login_trusted_networks =
 
-ssl = yes
-ssl_cert = <$dir/certs/server.pem
-ssl_key = <$dir/certs/server.key
-# the CA with its CRL: ssl_require_crl stays at its default (yes)
-ssl_ca = <$dir/certs/ca-crl.pem
-ssl_verify_client_cert = yes
-auth_ssl_username_from_cert = yes
-ssl_cert_username_field = commonName
-disable_plaintext_auth = yes
+$conf_ssl
 auth_mechanisms = plain external
 auth_verbose = yes
 # failed logins answered at once: the tests do many
@@ -152,15 +251,7 @@ auth_failure_delay = 0
 # per-test settings (test_env_start_with()): before the passdb below, so
 # that a deny passdb there is checked first
 !include_try $dir/extra-expanded.conf
-passdb {
-  driver = passwd-file
-  args = $dir/passwd
-}
-userdb {
-  driver = static
-  args = uid=dovenull gid=dovenull home=$dir/home/%u
-}
-mail_location = maildir:~/Maildir
+$conf_dbs
 
 service imap-login {
   inet_listener imap {
@@ -175,7 +266,7 @@ service imap-login {
   inet_listener imap-direct {
     port = $(d 5)
   }
-  service_count = 1
+  $restart_once
 }
 service pop3-login {
   inet_listener pop3 {
@@ -189,7 +280,7 @@ service pop3-login {
   inet_listener pop3-direct {
     port = $(d 6)
   }
-  service_count = 0
+  $restart_never
   process_min_avail = 1
   process_limit = 1
   # the load test keeps 1000 clients waiting for their headers at once
@@ -199,7 +290,7 @@ service submission-login {
   inet_listener submission {
     port = $(d 2)
     haproxy = yes
-  }
+  }$submissions_off
 }
 service managesieve-login {
   inet_listener sieve {
@@ -317,8 +408,8 @@ if [ -f "$dir/extra-haproxy.cfg" ]; then
 	sed "$script" "$dir/extra-haproxy.cfg" >> "$dir/haproxy.cfg"
 fi
 
-if unshare -m true 2>/dev/null; then
-	unshare -m sh -c "mount --bind '$dir/settings' '$settings_dir' &&
+if [ -n "$unshare_m" ]; then
+	$unshare_m sh -c "mount --bind '$dir/settings' '$settings_dir' &&
 		exec env $sanitizer_env /usr/sbin/dovecot -F -c '$dir/dovecot.conf'" \
 		>"$dir/dovecot.stdout" 2>&1 &
 else

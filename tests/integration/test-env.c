@@ -351,6 +351,35 @@ gboolean test_env_sanitized(void)
 	return TEST_SANITIZER_PRELOAD[0] != '\0';
 }
 
+const char *test_env_dovecot_version(void)
+{
+	static char *version = NULL;
+
+	if (version == NULL) {
+		const char *argv[] = { "/bin/sh", TEST_ENV_SH, "version", NULL };
+		char *out = NULL;
+		int status;
+
+		g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+					   G_SPAWN_DEFAULT, NULL, NULL, &out,
+					   NULL, &status, NULL));
+		g_assert_true(g_spawn_check_wait_status(status, NULL));
+		version = g_strstrip(out);
+		g_assert_cmpstr(version, !=, "");
+	}
+	return version;
+}
+
+gboolean test_env_dovecot_24(void)
+{
+	const char *version = test_env_dovecot_version();
+	guint64 major = g_ascii_strtoull(version, NULL, 10);
+	const char *dot = strchr(version, '.');
+	guint64 minor = dot == NULL ? 0 : g_ascii_strtoull(dot + 1, NULL, 10);
+
+	return major > 2 || (major == 2 && minor >= 4);
+}
+
 const char *test_env_dir(void)
 {
 	return env_dir;
@@ -401,6 +430,36 @@ char *test_log_since(gsize mark)
 	return since;
 }
 
+const char *test_log_needle(const char *needle)
+{
+	/* 2.3's wording, 2.4's */
+	static const char *const words[][2] = {
+		{ "Login: user=", "Logged in: user=" },
+		{ "-login: Info: Disconnected", "-login: Info: Login aborted" },
+		{ "Aborted login", "Logged out" },
+		{ "(user disabled): ", "(user_disabled): " },
+	};
+
+	if (!test_env_dovecot_24())
+		return needle;
+	if (strcmp(needle, "Disconnected") == 0)
+		return "Login aborted";
+	for (unsigned int i = 0; i < G_N_ELEMENTS(words); i++) {
+		const char *p = strstr(needle, words[i][0]);
+
+		if (p != NULL) {
+			char *s = g_strdup_printf("%.*s%s%s",
+				(int)(p - needle), needle, words[i][1],
+				p + strlen(words[i][0]));
+			const char *interned = g_intern_string(s);
+
+			g_free(s);
+			return interned;
+		}
+	}
+	return needle;
+}
+
 /* The complete lines after mark that contain all needles, oldest first
    (a line still being written has no newline yet: it is left for the
    next look) */
@@ -439,7 +498,7 @@ static GPtrArray *wait_lines(gsize mark, guint count,
 	GPtrArray *found = NULL;
 
 	for (const char *n = needle; n != NULL; n = va_arg(args, const char *))
-		g_ptr_array_add(needles, (gpointer)n);
+		g_ptr_array_add(needles, (gpointer)test_log_needle(n));
 	g_ptr_array_add(needles, NULL);
 
 	for (unsigned int waited = 0; ; waited += 50) {

@@ -73,6 +73,35 @@ const char *test_env_dir(void);
 /* Dovecot's processes run with the AddressSanitizer runtime (a build with
    -Db_sanitize=address) */
 gboolean test_env_sanitized(void);
+/* The Dovecot version env.sh found ("2.3.19.1", "2.4.1") */
+const char *test_env_dovecot_version(void);
+/* That Dovecot is 2.4 or later: env.sh writes 2.4's configuration syntax,
+   and a test picks its 2.4 configuration fragment (see TEST_CONF()) */
+gboolean test_env_dovecot_24(void);
+/* A configuration fragment in the syntax of the Dovecot found */
+#define TEST_CONF(conf_23, conf_24) \
+	(test_env_dovecot_24() ? (conf_24) : (conf_23))
+/* A passdb (for the configuration before env.sh's own) that refuses the
+   users env.sh lists for the TLS version the PROXY header reports
+   (denieduser over TLSv1.3): %{passdb:forward_haproxy_tls_version} in the
+   file's name for 2.3, in the key of one file for 2.4. (Dovecot 2.4.1's
+   passwd-file passes the wrong context to %{passdb:...} in its path, and
+   auth crashes: fixed upstream after 2.4.4, "auth: Wrap
+   var_expand_program_execute() for auth_request var expansion".) */
+#define TEST_DENY_TLS_VERSION_PASSDB_23 \
+	"passdb {\n" \
+	"  driver = passwd-file\n" \
+	"  args = %DIR%/deny-%{passdb:forward_haproxy_tls_version}\n" \
+	"  deny = yes\n" \
+	"}\n"
+#define TEST_DENY_TLS_VERSION_PASSDB_24 \
+	"passdb deny-tls-version {\n" \
+	"  driver = passwd-file\n" \
+	"  passwd_file_path = %DIR%/deny-tls-version\n" \
+	"  auth_username_format = " \
+	"%{user}/%{passdb:forward_haproxy_tls_version}\n" \
+	"  deny = yes\n" \
+	"}\n"
 /* Output of doveconf ARGS on the test configuration */
 char *test_env_doveconf(const char *args);
 
@@ -82,6 +111,15 @@ char *test_env_doveconf(const char *args);
 int test_env_doveadm(const char *args, const char *stdin_file,
 		     char **stdout_r, char **stderr_r);
 
+/* Log needles are written in Dovecot 2.3's wording. With 2.4 the parts
+   login-common words differently are matched in 2.4's: "Login: user="
+   as "Logged in: user=", "Disconnected" (of a login process) as "Login
+   aborted", "Aborted login" (by logging out) as "Logged out", "(user
+   disabled): " as "(user_disabled): ". test_log_wait() and
+   test_log_wait_count() translate their needles; a test that searches the
+   log itself translates with this (the string lives as long as the
+   program). */
+const char *test_log_needle(const char *needle);
 /* Position in Dovecot's log to search from */
 gsize test_log_mark(void);
 /* Wait until a line containing all the NULL-terminated needles appears

@@ -12,28 +12,37 @@
 
 /* The test CA has a CRL (env.sh), so the proxy's certificate is valid to
    Dovecot: a login as the proxy would show if a guard failed */
-static const char identity_conf[] =
-	/* HAProxy's own address trusted, as for webmail on the same host:
-	   clients HAProxy relays without addresses must not inherit it */
-	"login_trusted_networks = 127.0.0.1 127.0.0.4\n"
-	/* every login to pop3 fails after authentication, in core */
-	"service pop3 {\n"
-	"  executable = /bin/false\n"
+#define IDENTITY_CONF_COMMON \
+	/* HAProxy's own address trusted, as for webmail on the same host: \
+	   clients HAProxy relays without addresses must not inherit it */ \
+	"login_trusted_networks = 127.0.0.1 127.0.0.4\n" \
+	/* every login to pop3 fails after authentication, in core */ \
+	"service pop3 {\n" \
+	"  executable = /bin/false\n" \
 	"}\n"
+/* users listed for a TLS version may not log in over it, users listed in
+   deny-name-<local_name> not there */
+static const char identity_conf_23[] = IDENTITY_CONF_COMMON
 	"local_name mail.example.test {\n"
 	"  login_log_format_elements = user=<%u> method=%m rip=%r lip=%l "
 	"mpid=%e %c local_name=%{local_name} session=<%{session}>\n"
 	"}\n"
-	/* users listed in deny-<TLS version> may not log in over it */
-	"passdb {\n"
-	"  driver = passwd-file\n"
-	"  args = %DIR%/deny-%{passdb:forward_haproxy_tls_version}\n"
-	"  deny = yes\n"
-	"}\n"
-	/* users listed in deny-name-<local_name> may not log in there */
+	TEST_DENY_TLS_VERSION_PASSDB_23
 	"passdb {\n"
 	"  driver = passwd-file\n"
 	"  args = %DIR%/deny-name-%{local_name}\n"
+	"  deny = yes\n"
+	"}\n";
+static const char identity_conf_24[] = IDENTITY_CONF_COMMON
+	"local_name mail.example.test {\n"
+	"  login_log_format_elements = user=<%{user}> method=%{mechanism} "
+	"rip=%{remote_ip} lip=%{local_ip} mpid=%{mail_pid} %{secured} "
+	"local_name=%{local_name} session=<%{session}>\n"
+	"}\n"
+	TEST_DENY_TLS_VERSION_PASSDB_24
+	"passdb deny-local-name {\n"
+	"  driver = passwd-file\n"
+	"  passwd_file_path = %DIR%/deny-name-%{local_name}\n"
 	"  deny = yes\n"
 	"}\n";
 
@@ -395,7 +404,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/local/mtls/external-no-cert",
 			test_local_mtls_external_no_cert);
 
-	test_env_start_with(identity_conf);
+	test_env_start_with(TEST_CONF(identity_conf_23, identity_conf_24));
 	write_env_file("deny-name-", "");
 	write_env_file("deny-name-mail.example.test", "");
 	/* were HAProxy's SNI the local_name, certuser could not log in */

@@ -61,7 +61,7 @@ static void test_imap_external_unverified(void)
 	assert_log(mark, "imap-login: Info: Disconnected", "auth failed",
 		   NULL);
 	char *since = test_log_since(mark);
-	g_assert_null(strstr(since, "Login: user=<certuser>"));
+	g_assert_null(strstr(since, test_log_needle("Login: user=<certuser>")));
 	g_free(since);
 }
 
@@ -394,8 +394,8 @@ static void assert_logged_in_as(gsize mark, const char *src_ip,
 					 user, method);
 
 	g_assert_cmpstr(logged, ==, user);
-	if (strstr(line, expected) == NULL)
-		g_error("expected '%s': %s", expected, line);
+	if (strstr(line, test_log_needle(expected)) == NULL)
+		g_error("expected '%s': %s", test_log_needle(expected), line);
 	g_free(expected);
 	g_free(logged);
 	g_free(line);
@@ -435,7 +435,8 @@ static void test_reencrypt(gconstpointer data)
 	user = logged_user(end);
 	g_assert_cmpstr(user, !=, "haproxy-backend");
 	g_assert_false(auth_succeeded(line, PROTO_IMAP));
-	g_assert_nonnull(strstr(end, "imap-login: Info: Disconnected"));
+	g_assert_nonnull(strstr(end,
+				 test_log_needle("imap-login: Info: Disconnected")));
 	g_free(user);
 	g_free(end);
 	g_free(line);

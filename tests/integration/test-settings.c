@@ -6,19 +6,18 @@
 
 #include "test-protocol.h"
 
-static const char settings_conf[] =
-	"haproxy_tlv_client_cert = present\n"
-	"login_trusted_networks = 127.0.0.4\n"
-	"log_debug = category=haproxy_tlv\n"
-	"local_name mail.example.test {\n"
-	"  login_greeting = Greetings from mail.example.test\n"
+#define SETTINGS_CONF_COMMON \
+	"haproxy_tlv_client_cert = present\n" \
+	"login_trusted_networks = 127.0.0.4\n" \
+	"log_debug = category=haproxy_tlv\n" \
+	"local_name mail.example.test {\n" \
+	"  login_greeting = Greetings from mail.example.test\n" \
 	"}\n"
-	/* users listed in deny-<TLS version> may not log in over it */
-	"passdb {\n"
-	"  driver = passwd-file\n"
-	"  args = %DIR%/deny-%{passdb:forward_haproxy_tls_version}\n"
-	"  deny = yes\n"
-	"}\n";
+/* users listed for a TLS version may not log in over it */
+static const char settings_conf_23[] =
+	SETTINGS_CONF_COMMON TEST_DENY_TLS_VERSION_PASSDB_23;
+static const char settings_conf_24[] =
+	SETTINGS_CONF_COMMON TEST_DENY_TLS_VERSION_PASSDB_24;
 
 static void test_doveconf_shows_settings(void)
 {
@@ -252,7 +251,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/settings/forwarded-field-in-passdb",
 			test_forwarded_field_in_passdb);
 
-	test_env_start_with(settings_conf);
+	test_env_start_with(TEST_CONF(settings_conf_23, settings_conf_24));
 	ret = g_test_run();
 	test_env_stop();
 	return ret;
