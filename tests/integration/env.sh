@@ -61,15 +61,11 @@ if [ "$cmd" = stop ]; then
 	stop
 	exit 0
 fi
-# A private mount namespace. In a chroot (scripts/make-root.sh) "/" is no
-# mount point, so unshare cannot make the mounts private: it may leave
-# their propagation as it is when no mount in sight propagates anywhere.
+# A private mount namespace (in a root made by scripts/make-root.sh too:
+# it makes the root a mount point of its own)
 unshare_m=
 if unshare -m true 2>/dev/null; then
 	unshare_m="unshare -m"
-elif ! grep -q ' shared:' /proc/self/mountinfo &&
-	unshare -m --propagation unchanged true 2>/dev/null; then
-	unshare_m="unshare -m --propagation unchanged"
 fi
 settings_dir=$(sh "$here/../../build-aux/dovecot-config-var.sh" \
 	"${DOVECOT_CONFIG:-/usr/lib/dovecot/dovecot-config}" dovecot_moduledir)/settings

@@ -281,8 +281,13 @@ static void test_check_config_path(gconstpointer data)
 	const char *dir_name = data;
 	char *dir = g_build_filename(test_env_dir(), dir_name, NULL);
 	char *conf = g_build_filename(dir, "dovecot.conf", NULL);
-	char *contents = g_strdup_printf("!include %s/dovecot.conf\n"
-		"login_trusted_networks = 127.0.0.0/8\n", test_env_dir());
+	/* 2.4: the first setting of every configuration, also of one that
+	   only includes another */
+	char *head = test_env_dovecot_24() ? g_strdup_printf(
+		"dovecot_config_version = %s\n", test_env_dovecot_version()) :
+		g_strdup("");
+	char *contents = g_strdup_printf("%s!include %s/dovecot.conf\n"
+		"login_trusted_networks = 127.0.0.0/8\n", head, test_env_dir());
 	char *quoted = g_shell_quote(conf);
 	char *args = g_strdup_printf("-c %s haproxy check " TEST_PROXY_IP,
 				     quoted);
@@ -302,6 +307,7 @@ static void test_check_config_path(gconstpointer data)
 	g_free(args);
 	g_free(quoted);
 	g_free(contents);
+	g_free(head);
 	g_free(conf);
 	g_free(dir);
 }

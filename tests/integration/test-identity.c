@@ -34,6 +34,8 @@ static const char identity_conf_23[] = IDENTITY_CONF_COMMON
 	"  deny = yes\n"
 	"}\n";
 static const char identity_conf_24[] = IDENTITY_CONF_COMMON
+	/* channel binding, which 2.4 offers over TLS of its own */
+	"auth_mechanisms = plain external scram-sha-256 scram-sha-256-plus\n"
 	"local_name mail.example.test {\n"
 	"  login_log_format_elements = user=<%{user}> method=%{mechanism} "
 	"rip=%{remote_ip} lip=%{local_ip} mpid=%{mail_pid} %{secured} "
@@ -371,6 +373,35 @@ static void test_internal_failure_logged_with_tls(void)
 	g_free(rip);
 }
 
+/* Re-encrypting to an ssl = yes listener, the TLS channel Dovecot has is
+   HAProxy's: binding a SCRAM exchange to it would bind to the proxy. Core
+   2.4 offers SCRAM-*-PLUS whenever it has a TLS stream. */
+static void test_channel_binding_refused(void)
+{
+	struct test_client *client;
+	char *line;
+
+	if (!test_env_dovecot_24()) {
+		g_test_skip("Dovecot 2.3 has no channel-binding mechanisms");
+		return;
+	}
+	client = connect_haproxy(HAPROXY_IMAPS_REENCRYPT, NULL);
+	line = read_greeting(client, PROTO_IMAP);
+	g_assert_nonnull(line);
+	/* the mechanism list is what auth offers: SCRAM without binding is
+	   there, so its -PLUS form would be too */
+	g_assert_nonnull(strstr(line, " AUTH=SCRAM-SHA-256"));
+	g_assert_null(strstr(line, "AUTH=SCRAM-SHA-256-PLUS"));
+	g_free(line);
+
+	test_client_send(client, "a AUTHENTICATE SCRAM-SHA-256-PLUS");
+	line = test_client_read_until(client, "a ");
+	g_assert_nonnull(line);
+	g_assert_true(g_str_has_prefix(line, "a NO"));
+	g_free(line);
+	test_client_free(client);
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -404,6 +435,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/local/mtls/external-no-cert",
 			test_local_mtls_external_no_cert);
 
+	g_test_add_func("/reencrypt/channel-binding-refused",
+			test_channel_binding_refused);
 	test_env_start_with(TEST_CONF(identity_conf_23, identity_conf_24));
 	write_env_file("deny-name-", "");
 	write_env_file("deny-name-mail.example.test", "");

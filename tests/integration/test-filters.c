@@ -1,0 +1,101 @@
+/* Which settings filters apply to the plugin's own settings: on Dovecot
+   2.4 each connection reads them the way login-common reads the client's
+   (protocol, local, remote and local_name from AUTHORITY); Dovecot 2.3
+   reads them once per login process, for its protocol. */
+
+#include <string.h>
+
+#include "test-protocol.h"
+
+/* a client address of its own, for the remote block */
+#define FILTERED_CLIENT_IP "127.0.0.7"
+
+static const char filters_conf[] =
+	"protocol pop3 {\n"
+	"  haproxy_tlv_client_cert = ignore\n"
+	"}\n"
+	"remote " FILTERED_CLIENT_IP " {\n"
+	"  haproxy_tlv_client_cert = ignore\n"
+	"}\n"
+	"local_name filtered.example.test {\n"
+	"  haproxy_tlv_client_cert = ignore\n"
+	"}\n";
+
+static char *external_with_sni(const char *server_name)
+{
+	struct test_client_tls *tls = client_tls("client");
+	struct test_client *client;
+	char *reply;
+
+	tls->server_name = server_name;
+	client = test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
+				     test_haproxy_port(HAPROXY_IMAP_ALL_TLVS),
+				     tls);
+	g_assert_nonnull(client);
+	g_free(read_greeting(client, PROTO_IMAP));
+	reply = auth_external(client, PROTO_IMAP);
+	test_client_free(client);
+	return reply;
+}
+
+/* 2.3 and 2.4: a protocol block applies to that protocol only */
+static void test_protocol_block(void)
+{
+	char *reply;
+
+	reply = external_failing(HAPROXY_POP3_TLS, PROTO_POP3, "client");
+	g_assert_false(auth_succeeded(reply, PROTO_POP3));
+	g_free(reply);
+
+	reply = external_through(HAPROXY_IMAP_TLS, PROTO_IMAP, "client");
+	g_assert_true(auth_succeeded(reply, PROTO_IMAP));
+	g_free(reply);
+}
+
+/* 2.4: a remote block applies to the client's own address, which the
+   header carries; 2.3: it has no effect */
+static void test_remote_block(void)
+{
+	char *reply = external_through_from(FILTERED_CLIENT_IP,
+					    HAPROXY_IMAP_TLS, PROTO_IMAP,
+					    "client");
+
+	g_assert_cmpint(auth_succeeded(reply, PROTO_IMAP), ==,
+			!test_env_dovecot_24());
+	g_free(reply);
+
+	/* any other client is not in the block */
+	reply = external_through(HAPROXY_IMAP_TLS, PROTO_IMAP, "client");
+	g_assert_true(auth_succeeded(reply, PROTO_IMAP));
+	g_free(reply);
+}
+
+/* 2.4: a local_name block applies to the name the client asked HAProxy
+   for (AUTHORITY); 2.3: it has no effect */
+static void test_local_name_block(void)
+{
+	char *reply = external_with_sni("filtered.example.test");
+
+	g_assert_cmpint(auth_succeeded(reply, PROTO_IMAP), ==,
+			!test_env_dovecot_24());
+	g_free(reply);
+
+	reply = external_with_sni("mail.example.test");
+	g_assert_true(auth_succeeded(reply, PROTO_IMAP));
+	g_free(reply);
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/filters/protocol", test_protocol_block);
+	g_test_add_func("/filters/remote", test_remote_block);
+	g_test_add_func("/filters/local-name", test_local_name_block);
+
+	test_env_start_with(filters_conf);
+	ret = g_test_run();
+	test_env_stop();
+	return ret;
+}
