@@ -419,7 +419,7 @@ def crafted_attempt(ip, header, split=None):
         g = imap_greeting(c)
         greeted = g.startswith("* OK")
         ok, reply = imap_external(c, greeting=False)
-        reply = "greeting `* OK`; " + reply if greeted else reply
+        reply = "greeting * OK; " + reply if greeted else reply
     except EOFError as e:
         ok, reply = False, ("greeting, then " if greeted else "no greeting: ") + str(e)
     time.sleep(0.1)
