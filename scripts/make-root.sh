@@ -6,8 +6,9 @@
 #   scripts/make-root.sh run DIR CMD    run CMD (sh -c) inside DIR with /proc,
 #                                       /dev and a fresh /tmp mounted
 #   scripts/make-root.sh umount DIR     undo the mounts
-# The root gets the packages of scripts/deps.txt from its own suite. The
-# host's own dovecot and haproxy are never touched: everything is inside
+# The root gets the packages of scripts/deps.txt and deps-package.txt from
+# its own suite. The host's own dovecot and haproxy are never touched:
+# everything is inside
 # DIR, and policy-rc.d there refuses to start services. The root shares the
 # host's network namespace, so tests inside it use 127.0.0.0/8 as on the
 # host.
