@@ -10,8 +10,15 @@ mkdir "$work/src"
 if git rev-parse --git-dir >/dev/null 2>&1; then
 	git ls-files -z | xargs -0 cp --parents -t "$work/src"
 else
-	# a copy of the tree's files (scripts/test-in-root.sh)
-	tar -cf - --exclude='./build*' . | tar -xf - -C "$work/src"
+	# a tree without git (scripts/test-in-root.sh): its files without the
+	# build directories
+	for f in $(ls -A); do
+		case $f in
+		build-aux) ;;
+		build|build-*) continue ;;
+		esac
+		cp -a "$f" "$work/src/"
+	done
 fi
 (cd "$work/src" && dpkg-buildpackage -b -us -uc)
 deb=$(ls "$work"/dovecot-haproxy-tlv_*.deb)
