@@ -89,56 +89,83 @@ static void haproxy_tlv_settings_read(void)
 				     &policy, &error) < 0)
 		i_fatal("haproxy-tlv: %s", error);
 }
-#else
-/* 2.3 has no settings per client for plugins: the settings are global
-   (not per local/remote block), read once at start-up the way
-   login-common reads its own */
-static struct haproxy_tlv_policy haproxy_tlv_global_policy;
 
-int haproxy_tlv_policy_read(const struct master_service_connection *conn ATTR_UNUSED,
-			    const struct haproxy_tlv_header *header ATTR_UNUSED,
-			    struct haproxy_tlv_policy *policy_r,
-			    const char **error_r ATTR_UNUSED)
+static void haproxy_tlv_settings_deinit(void)
 {
-	*policy_r = haproxy_tlv_global_policy;
-	return 0;
 }
+#else
+/* Dovecot 2.3 gives plugins no settings of the client: they come from
+   the settings cache, the way login-common reads its own for each client
+   (login_settings_read()), with the same protocol, local, remote and
+   local_name filters */
+static struct master_service_settings_cache *haproxy_tlv_settings_cache;
 
-/* Nothing points into the settings afterwards: the cache that holds
-   them is freed at once. */
-static void haproxy_tlv_settings_read(void)
+static int
+haproxy_tlv_settings_lookup(const struct ip_addr *local_ip,
+			    const struct ip_addr *remote_ip,
+			    const char *local_name,
+			    struct haproxy_tlv_policy *policy_r,
+			    const char **error_r)
 {
 	static const struct setting_parser_info *roots[] = {
 		&haproxy_tlv_setting_parser_info,
 		NULL
 	};
-	struct master_service_settings_cache *cache;
 	struct master_service_settings_input input;
 	const struct setting_parser_context *parser;
-	const struct haproxy_tlv_settings *set;
-	const char *error;
 	void **sets;
-	bool valid;
 
 	i_zero(&input);
 	input.roots = roots;
 	input.module = HAPROXY_TLV_SETTINGS_MODULE;
 	input.service = login_binary->protocol;
-
-	cache = master_service_settings_cache_init(master_service, input.module,
-						   input.service);
-	if (master_service_settings_cache_read(cache, &input, NULL, &parser,
-					       &error) < 0)
-		i_fatal("haproxy-tlv: Error reading configuration: %s", error);
+	input.local_name = local_name;
+	if (local_ip != NULL)
+		input.local_ip = *local_ip;
+	if (remote_ip != NULL)
+		input.remote_ip = *remote_ip;
+	if (master_service_settings_cache_read(haproxy_tlv_settings_cache,
+					       &input, NULL, &parser,
+					       error_r) < 0)
+		return -1;
 	sets = master_service_settings_parser_get_others(master_service, parser);
-	set = sets[0];
-	/* the error, if any, is static or on the data stack, not in the
-	   cache */
-	valid = haproxy_tlv_settings_parse(set, &haproxy_tlv_global_policy,
-					   &error);
-	master_service_settings_cache_deinit(&cache);
-	if (!valid)
+	/* nothing points into the cache afterwards */
+	return haproxy_tlv_settings_parse(sets[0], policy_r, error_r) ? 0 : -1;
+}
+
+int haproxy_tlv_policy_read(const struct master_service_connection *conn,
+			    const struct haproxy_tlv_header *header,
+			    struct haproxy_tlv_policy *policy_r,
+			    const char **error_r)
+{
+	return haproxy_tlv_settings_lookup(&conn->local_ip, &conn->remote_ip,
+					   header->authority, policy_r,
+					   error_r);
+}
+
+/* A configuration the plugin cannot use fails at start-up, not with
+   the first connection */
+static void haproxy_tlv_settings_read(void)
+{
+	struct haproxy_tlv_policy policy;
+	const char *error;
+
+	haproxy_tlv_settings_cache = master_service_settings_cache_init(
+		master_service, HAPROXY_TLV_SETTINGS_MODULE,
+		login_binary->protocol);
+	/* the filters are worth looking up only in a process that serves
+	   more than one connection */
+	if (master_service_get_service_count(master_service) > 1 &&
+	    master_service_settings_cache_init_filter(
+		haproxy_tlv_settings_cache) < 0)
+		i_fatal("haproxy-tlv: Error reading configuration filters");
+	if (haproxy_tlv_settings_lookup(NULL, NULL, NULL, &policy, &error) < 0)
 		i_fatal("haproxy-tlv: %s", error);
+}
+
+static void haproxy_tlv_settings_deinit(void)
+{
+	master_service_settings_cache_deinit(&haproxy_tlv_settings_cache);
 }
 #endif
 
@@ -157,5 +184,6 @@ void haproxy_tlv_plugin_deinit(void)
 {
 	haproxy_tlv_client_hooks_deinit();
 	haproxy_tlv_connections_deinit();
+	haproxy_tlv_settings_deinit();
 	event_unref(&haproxy_tlv_event);
 }
