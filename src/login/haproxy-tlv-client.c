@@ -631,6 +631,11 @@ static void haproxy_tlv_client_allocated(struct client *client)
 	struct client_vfuncs *v = &client->v;
 	struct haproxy_tlv_header *header;
 
+	/* a peer in haproxy_tlv_direct_networks, marked as such when its
+	   connection was accepted: exactly a client of a listener without
+	   haproxy = yes. Never inferred from a missing header. */
+	if (haproxy_tlv_direct_take(client->fd, client->listener_name))
+		return;
 	header = haproxy_tlv_header_take(client->fd, client->listener_name);
 	if (header == NULL &&
 	    !haproxy_tlv_is_haproxy_listener(client->listener_name))

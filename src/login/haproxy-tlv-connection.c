@@ -18,6 +18,7 @@
 #include "buffer.h"
 #include "master-service-private.h"
 #include "master-service-settings.h"
+#include "login-common.h"
 #include "proxy-header.h"
 #include "haproxy-tlv-net.h"
 #include "haproxy-tlv-plugin.h"
@@ -61,6 +62,9 @@ struct haproxy_tlv_pending {
 	char *listener_name;
 	/* owned here until the login client takes it */
 	struct haproxy_tlv_header *header;
+	/* no header: a direct client (haproxy_tlv_direct_networks), to be
+	   left to login-common alone */
+	bool direct;
 };
 
 static struct haproxy_tlv_pending *haproxy_pending = NULL;
@@ -110,25 +114,28 @@ static void haproxy_tlv_pending_purge(void)
 	}
 }
 
-/* The pending entry owns the header from now on, even on failure */
+/* The pending entry owns the header from now on, even on failure. A
+   direct client's entry has no header. */
 static bool
-haproxy_tlv_pending_add(struct haproxy_tlv_conn *hpconn,
+haproxy_tlv_pending_add(struct event *event,
 			const struct master_service_connection *conn,
-			struct haproxy_tlv_header **_header)
+			struct haproxy_tlv_header **_header, bool direct)
 {
 	struct haproxy_tlv_header *header = *_header;
 	struct haproxy_tlv_pending *pending;
 	struct stat st;
 
+	i_assert(direct == (header == NULL));
 	*_header = NULL;
 	haproxy_tlv_pending_purge();
 	if (fstat(conn->fd, &st) < 0) {
-		e_error(hpconn->event, "fstat() failed: %m");
+		e_error(event, "fstat() failed: %m");
 		haproxy_tlv_header_free(&header);
 		return FALSE;
 	}
 	pending = i_new(struct haproxy_tlv_pending, 1);
-	pending->event = hpconn->event;
+	pending->direct = direct;
+	pending->event = event;
 	event_ref(pending->event);
 	pending->fd = conn->fd;
 	pending->dev = st.st_dev;
@@ -154,6 +161,11 @@ haproxy_tlv_header_take(int fd, const char *listener_name)
 	}
 	if (pending == NULL)
 		return NULL;
+	if (pending->direct) {
+		/* never a header for a direct client's socket */
+		haproxy_tlv_pending_free(pending);
+		return NULL;
+	}
 	/* Only a client of the haproxy = yes listener the header arrived
 	   on may have it. The socket already implies that; this keeps a
 	   header from ever reaching a listener without haproxy = yes, where
@@ -169,6 +181,29 @@ haproxy_tlv_header_take(int fd, const char *listener_name)
 	pending->header = NULL;
 	haproxy_tlv_pending_free(pending);
 	return header;
+}
+
+bool haproxy_tlv_direct_take(int fd, const char *listener_name)
+{
+	struct haproxy_tlv_pending *pending;
+
+	haproxy_tlv_pending_purge();
+	for (pending = haproxy_pending; pending != NULL;
+	     pending = pending->next) {
+		if (pending->fd == fd)
+			break;
+	}
+	if (pending == NULL || !pending->direct)
+		return FALSE;
+	/* the socket implies the listener; a mismatch would be a bug */
+	if (null_strcmp(pending->listener_name, listener_name) != 0) {
+		e_error(pending->event, "Direct client mark not applied: it "
+			"was set on listener %s, the client is on listener %s",
+			pending->listener_name, listener_name);
+		return FALSE;
+	}
+	haproxy_tlv_pending_free(pending);
+	return TRUE;
 }
 
 bool haproxy_tlv_is_haproxy_listener(const char *name)
@@ -315,7 +350,7 @@ haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
 	timeout_remove(&hpconn->to);
 
 	conn.accepted = FALSE;
-	if (!haproxy_tlv_pending_add(hpconn, &conn, &header)) {
+	if (!haproxy_tlv_pending_add(hpconn->event, &conn, &header, FALSE)) {
 		haproxy_tlv_conn_fail(hpconn);
 		return;
 	}
@@ -423,10 +458,23 @@ static void haproxy_tlv_conn_timeout(struct haproxy_tlv_conn *hpconn)
 		event_create_passthrough(hpconn->event)->
 		set_name("haproxy_tlv_timeout");
 
+	size_t received = hpconn->partial == NULL ? 0 :
+		hpconn->partial->used;
+	/* nothing at all, where the server speaks first: a proxy that
+	   sends its header only with the client's first bytes waits for a
+	   client that waits for the greeting */
+	const char *hint = received == 0 &&
+		haproxy_tlv_policy_server_speaks_first(login_binary->protocol) ?
+		t_strdup_printf(" (%s speaks first: the proxy may be waiting "
+				"for the client's data before it sends the "
+				"header, e.g. AWS NLB without header "
+				"placement on the first ACK)",
+				login_binary->protocol) : "";
+
 	e_error(e->event(), "Timed out after %u secs waiting for the PROXY "
-		"header (%zu bytes received): connection closed",
-		haproxy_tlv_service_settings()->haproxy_timeout,
-		hpconn->partial == NULL ? 0 : hpconn->partial->used);
+		"header (%zu bytes received): connection closed%s",
+		haproxy_tlv_service_settings()->haproxy_timeout, received,
+		hint);
 	haproxy_tlv_conn_fail(hpconn);
 }
 
@@ -444,13 +492,72 @@ haproxy_tlv_conn_event(const struct master_service_connection *conn)
 	return event;
 }
 
+/* Close a connection that was accepted, but never got a login client */
+static void haproxy_tlv_conn_close(const struct master_service_connection *conn)
+{
+	struct master_service_connection closed = *conn;
+
+	closed.accepted = FALSE;
+	master_service_client_connection_handled(master_service, &closed);
+}
+
+/* A peer in haproxy_tlv_direct_networks: handed to login-common at once,
+   as a client of a listener without `haproxy = yes` (no header read, its
+   own addresses, its own TLS), marked so that the client hooks leave it
+   alone. Consumes the event. */
+static void
+haproxy_tlv_conn_direct(const struct master_service_connection *_conn,
+			struct event *event)
+{
+	struct master_service_connection conn = *_conn;
+	struct haproxy_tlv_header *no_header = NULL;
+
+	if (haproxy_tlv_peer_is_trusted(&conn.real_remote_ip, event)) {
+		/* only possible when filter blocks made the lists overlap
+		   after the start-up check */
+		e_error(event, "Connection from %s closed: in both "
+			"haproxy_trusted_networks and "
+			"haproxy_tlv_direct_networks",
+			net_ip2addr(&conn.real_remote_ip));
+		event_unref(&event);
+		haproxy_tlv_conn_close(&conn);
+		return;
+	}
+	e_debug(event, "Direct client (haproxy_tlv_direct_networks): "
+		"no PROXY header read");
+	conn.accepted = FALSE;
+	if (!haproxy_tlv_pending_add(event, &conn, &no_header, TRUE)) {
+		event_unref(&event);
+		haproxy_tlv_conn_close(&conn);
+		return;
+	}
+	event_unref(&event);
+	core_callback(&conn);
+	/* the mark goes with a connection login-common closed itself */
+	haproxy_tlv_pending_purge();
+	master_service_client_connection_handled(master_service, &conn);
+}
+
 static void haproxy_tlv_conn_new(struct master_service_connection *conn)
 {
 	struct haproxy_tlv_conn *hpconn;
 	struct event *event = haproxy_tlv_conn_event(conn);
 	unsigned int timeout_secs =
 		haproxy_tlv_service_settings()->haproxy_timeout;
+	const char *error;
+	bool direct;
 
+	/* before anything is read, with the settings for the real peer */
+	if (haproxy_tlv_direct_read(conn, &direct, &error) < 0) {
+		e_error(event, "%s: connection closed", error);
+		event_unref(&event);
+		haproxy_tlv_conn_close(conn);
+		return;
+	}
+	if (direct) {
+		haproxy_tlv_conn_direct(conn, event);
+		return;
+	}
 	if (!haproxy_tlv_peer_is_trusted(&conn->real_remote_ip, event)) {
 		struct event_passthrough *e =
 			event_create_passthrough(event)->
@@ -459,10 +566,7 @@ static void haproxy_tlv_conn_new(struct master_service_connection *conn)
 			  "not in haproxy_trusted_networks",
 			  net_ip2addr(&conn->real_remote_ip));
 		event_unref(&event);
-		struct master_service_connection closed = *conn;
-		closed.accepted = FALSE;
-		master_service_client_connection_handled(master_service,
-							 &closed);
+		haproxy_tlv_conn_close(conn);
 		return;
 	}
 

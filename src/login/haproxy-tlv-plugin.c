@@ -12,6 +12,7 @@
 #  include "master-service-settings-cache.h"
 #endif
 #include "login-common.h"
+#include "haproxy-tlv-net.h"
 #include "haproxy-tlv-plugin.h"
 
 extern const char *haproxy_tlv_plugin_version;
@@ -30,27 +31,32 @@ struct event *haproxy_tlv_event;
    client's settings (client_alloc()), so that the same protocol, local,
    remote and local_name filters apply to the plugin's settings */
 static struct event *
-haproxy_tlv_settings_event(const struct master_service_connection *conn,
-			   const struct haproxy_tlv_header *header)
+haproxy_tlv_settings_event(const struct ip_addr *local_ip, in_port_t local_port,
+			   const struct ip_addr *remote_ip,
+			   in_port_t remote_port, const char *local_name)
 {
 	const char *service = master_service_get_name(master_service);
 	struct event *event = event_create(NULL);
 
-	event_add_ip(event, "local_ip", &conn->local_ip);
-	event_add_int(event, "local_port", conn->local_port);
-	event_add_ip(event, "remote_ip", &conn->remote_ip);
-	event_add_int(event, "remote_port", conn->remote_port);
+	event_add_ip(event, "local_ip", local_ip);
+	event_add_int(event, "local_port", local_port);
+	event_add_ip(event, "remote_ip", remote_ip);
+	event_add_int(event, "remote_port", remote_port);
 	event_add_str(event, "protocol", login_binary->protocol);
 	event_add_str(event, "service", service);
 	settings_event_add_list_filter_name(event, "service", service);
-	if (header->authority != NULL)
-		event_add_str(event, "local_name", header->authority);
+	if (local_name != NULL)
+		event_add_str(event, "local_name", local_name);
 	return event;
 }
 
+/* direct_ip, if not NULL, is looked up in haproxy_tlv_direct_networks.
+   The settings' ext_check_func has compared it with
+   haproxy_trusted_networks. */
 static int
 haproxy_tlv_settings_get(struct event *event,
 			 struct haproxy_tlv_policy *policy_r,
+			 const struct ip_addr *direct_ip, bool *direct_r,
 			 const char **error_r)
 {
 	const struct haproxy_tlv_settings *set;
@@ -61,6 +67,10 @@ haproxy_tlv_settings_get(struct event *event,
 		return -1;
 	/* the error, if any, is static or on the data stack */
 	valid = haproxy_tlv_settings_parse(set, policy_r, error_r);
+	if (valid && direct_ip != NULL) {
+		*direct_r = haproxy_tlv_net_is_in_networks(direct_ip,
+			set->haproxy_tlv_direct_networks, error_r) > 0;
+	}
 	settings_free(set);
 	return valid ? 0 : -1;
 }
@@ -70,10 +80,28 @@ int haproxy_tlv_policy_read(const struct master_service_connection *conn,
 			    struct haproxy_tlv_policy *policy_r,
 			    const char **error_r)
 {
-	struct event *event = haproxy_tlv_settings_event(conn, header);
+	struct event *event = haproxy_tlv_settings_event(&conn->local_ip,
+		conn->local_port, &conn->remote_ip, conn->remote_port,
+		header->authority);
 	int ret;
 
-	ret = haproxy_tlv_settings_get(event, policy_r, error_r);
+	ret = haproxy_tlv_settings_get(event, policy_r, NULL, NULL, error_r);
+	event_unref(&event);
+	return ret;
+}
+
+int haproxy_tlv_direct_read(const struct master_service_connection *conn,
+			    bool *direct_r, const char **error_r)
+{
+	struct haproxy_tlv_policy policy;
+	struct event *event = haproxy_tlv_settings_event(&conn->real_local_ip,
+		conn->real_local_port, &conn->real_remote_ip,
+		conn->real_remote_port, NULL);
+	int ret;
+
+	*direct_r = FALSE;
+	ret = haproxy_tlv_settings_get(event, &policy, &conn->real_remote_ip,
+				       direct_r, error_r);
 	event_unref(&event);
 	return ret;
 }
@@ -86,7 +114,7 @@ static void haproxy_tlv_settings_read(void)
 	const char *error;
 
 	if (haproxy_tlv_settings_get(master_service_get_event(master_service),
-				     &policy, &error) < 0)
+				     &policy, NULL, NULL, &error) < 0)
 		i_fatal("haproxy-tlv: %s", error);
 }
 
@@ -100,13 +128,16 @@ static void haproxy_tlv_settings_deinit(void)
    local_name filters */
 static struct master_service_settings_cache *haproxy_tlv_settings_cache;
 
+/* direct_ip, if not NULL, is looked up in haproxy_tlv_direct_networks */
 static int
 haproxy_tlv_settings_lookup(const struct ip_addr *local_ip,
 			    const struct ip_addr *remote_ip,
 			    const char *local_name,
 			    struct haproxy_tlv_policy *policy_r,
+			    const struct ip_addr *direct_ip, bool *direct_r,
 			    const char **error_r)
 {
+	const struct haproxy_tlv_settings *set;
 	static const struct setting_parser_info *roots[] = {
 		&haproxy_tlv_setting_parser_info,
 		NULL
@@ -129,8 +160,22 @@ haproxy_tlv_settings_lookup(const struct ip_addr *local_ip,
 					       error_r) < 0)
 		return -1;
 	sets = master_service_settings_parser_get_others(master_service, parser);
+	set = sets[0];
 	/* nothing points into the cache afterwards */
-	return haproxy_tlv_settings_parse(sets[0], policy_r, error_r) ? 0 : -1;
+	if (!haproxy_tlv_settings_parse(set, policy_r, error_r))
+		return -1;
+	/* the config process compared the global lists; filter blocks
+	   are compared here */
+	if (!haproxy_tlv_settings_networks_disjoint(
+		set->haproxy_tlv_direct_networks,
+		master_service_settings_get(master_service)->
+			haproxy_trusted_networks, error_r))
+		return -1;
+	if (direct_ip != NULL) {
+		*direct_r = haproxy_tlv_net_is_in_networks(direct_ip,
+			set->haproxy_tlv_direct_networks, error_r) > 0;
+	}
+	return 0;
 }
 
 int haproxy_tlv_policy_read(const struct master_service_connection *conn,
@@ -140,7 +185,19 @@ int haproxy_tlv_policy_read(const struct master_service_connection *conn,
 {
 	return haproxy_tlv_settings_lookup(&conn->local_ip, &conn->remote_ip,
 					   header->authority, policy_r,
-					   error_r);
+					   NULL, NULL, error_r);
+}
+
+int haproxy_tlv_direct_read(const struct master_service_connection *conn,
+			    bool *direct_r, const char **error_r)
+{
+	struct haproxy_tlv_policy policy;
+
+	*direct_r = FALSE;
+	return haproxy_tlv_settings_lookup(&conn->real_local_ip,
+					   &conn->real_remote_ip, NULL,
+					   &policy, &conn->real_remote_ip,
+					   direct_r, error_r);
 }
 
 /* A configuration the plugin cannot use fails at start-up, not with
@@ -159,7 +216,8 @@ static void haproxy_tlv_settings_read(void)
 	    master_service_settings_cache_init_filter(
 		haproxy_tlv_settings_cache) < 0)
 		i_fatal("haproxy-tlv: Error reading configuration filters");
-	if (haproxy_tlv_settings_lookup(NULL, NULL, NULL, &policy, &error) < 0)
+	if (haproxy_tlv_settings_lookup(NULL, NULL, NULL, &policy, NULL, NULL,
+					&error) < 0)
 		i_fatal("haproxy-tlv: %s", error);
 }
 

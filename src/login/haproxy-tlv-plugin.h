@@ -14,14 +14,21 @@ extern struct event *haproxy_tlv_event;
 
 /* haproxy-tlv-plugin.c */
 /* The plugin's settings for a connection with this header, whose
-   addresses the header has been applied to. On 2.4 they are looked up the
-   way login-common looks up the client's own, so protocol, local, remote
-   and local_name (from AUTHORITY) filters apply; 2.3 has one global set,
-   read at start-up. */
+   addresses the header has been applied to. They are looked up the way
+   login-common looks up the client's own (2.3: from the settings cache,
+   2.4: settings_get()), so protocol, local, remote and local_name (from
+   AUTHORITY) filters apply. */
 int haproxy_tlv_policy_read(const struct master_service_connection *conn,
 			    const struct haproxy_tlv_header *header,
 			    struct haproxy_tlv_policy *policy_r,
 			    const char **error_r);
+
+/* *direct_r: the connection's real peer (before any header) is in
+   haproxy_tlv_direct_networks of the settings for its real addresses
+   (protocol, local and remote filters). -1 if the settings cannot be
+   read or that list overlaps haproxy_trusted_networks. */
+int haproxy_tlv_direct_read(const struct master_service_connection *conn,
+			    bool *direct_r, const char **error_r);
 
 /* haproxy-tlv-header.c */
 /* A copy of the complete header data[0..hdr->size-1], decoded as hdr */
@@ -41,6 +48,10 @@ void haproxy_tlv_header_apply(const struct haproxy_tlv_header *header,
    NULL if there is none. */
 struct haproxy_tlv_header *
 haproxy_tlv_header_take(int fd, const char *listener_name);
+/* The client on fd, accepted on listener_name, was handed to
+   login-common as a direct client (haproxy_tlv_direct_networks): it gets
+   nothing of the plugin. The mark is consumed. */
+bool haproxy_tlv_direct_take(int fd, const char *listener_name);
 /* The named listener has `haproxy = yes` */
 bool haproxy_tlv_is_haproxy_listener(const char *name);
 

@@ -1,6 +1,7 @@
 /* The plugin's decisions from a PROXY header: see haproxy-tlv-policy.h */
 
 #include <stddef.h>
+#include <string.h>
 
 #include "proxy-header.h"
 #include "haproxy-tlv-header.h"
@@ -33,6 +34,33 @@ static bool is_local(const struct haproxy_tlv_header *header)
 	return header->hdr.command == PROXY_HEADER_CMD_LOCAL;
 }
 
+bool haproxy_tlv_policy_header_tls(const struct haproxy_tlv_policy *policy,
+				   const struct haproxy_tlv_header *header)
+{
+	/* an SSL TLV says what the client used, whatever the setting */
+	if (header->hdr.have_ssl)
+		return proxy_header_is_tls(&header->hdr);
+	/* a proxy that terminates TLS but cannot say so (v1, or v2
+	   without send-proxy-v2-ssl): only its TLS state, never a
+	   certificate, which needs the SSL TLV */
+	return policy->assume_tls;
+}
+
+bool haproxy_tlv_policy_server_speaks_first(const char *protocol)
+{
+	static const char *const protocols[] = {
+		"imap", "pop3", "submission", "sieve",
+	};
+
+	if (protocol == NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++) {
+		if (strcmp(protocol, protocols[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
 const struct haproxy_tlv_refusal *
 haproxy_tlv_policy_connection(const struct haproxy_tlv_policy *policy,
 			      const struct haproxy_tlv_header *header)
@@ -41,7 +69,7 @@ haproxy_tlv_policy_connection(const struct haproxy_tlv_policy *policy,
 	   family (v1 UNKNOWN included). LOCAL ones get the greeting a health
 	   check expects; their authentication is refused instead. */
 	if (policy->require_tls && !is_local(header) &&
-	    !proxy_header_is_tls(&header->hdr))
+	    !haproxy_tlv_policy_header_tls(policy, header))
 		return &connection_tls_required;
 	return NULL;
 }
@@ -55,7 +83,8 @@ haproxy_tlv_policy_auth(const struct haproxy_tlv_policy *policy,
 		return &auth_no_header;
 	/* a LOCAL header without TLS got its greeting (health checks need
 	   one), but it is no TLS client either */
-	if (policy->require_tls && !proxy_header_is_tls(&header->hdr))
+	if (policy->require_tls &&
+	    !haproxy_tlv_policy_header_tls(policy, header))
 		return &auth_tls_required;
 	if (policy->require_client_cert &&
 	    !proxy_header_client_cert_verified(&header->hdr))
@@ -143,7 +172,8 @@ bool haproxy_tlv_policy_proxy_tls(const struct haproxy_tlv_header *header,
 {
 	/* on an `ssl = yes` listener the client already counts as TLS,
 	   with TLS of this process's own */
-	return proxy_header_is_tls(&header->hdr) && !tls->tls;
+	return haproxy_tlv_policy_header_tls(&header->policy, header) &&
+		!tls->tls;
 }
 
 bool haproxy_tlv_policy_lower_tls(const struct haproxy_tlv_client_tls *tls)

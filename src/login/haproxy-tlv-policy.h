@@ -23,6 +23,8 @@ struct haproxy_tlv_policy {
 	enum haproxy_tlv_client_cert client_cert;
 	bool require_client_cert;
 	bool require_tls;
+	/* a header without the SSL TLV counts as TLS the proxy terminated */
+	bool assume_tls;
 };
 
 /* Why a connection or an authentication is refused */
@@ -33,6 +35,17 @@ struct haproxy_tlv_refusal {
 	/* in words for the log line */
 	const char *reason;
 };
+
+/* The client's connection to the proxy counts as TLS: the SSL TLV has the
+   SSL client flag, or there is no SSL TLV and assume_tls is set. Only the
+   TLS state: a certificate always needs the SSL TLV. */
+bool haproxy_tlv_policy_header_tls(const struct haproxy_tlv_policy *policy,
+				   const struct haproxy_tlv_header *header);
+
+/* The protocol (login-common's name) greets before the client sends
+   anything: a proxy that waits for the client's first bytes before it
+   sends the header never sends it */
+bool haproxy_tlv_policy_server_speaks_first(const char *protocol);
 
 /* NULL if a connection with this header may get its login client */
 const struct haproxy_tlv_refusal *

@@ -17,11 +17,21 @@ struct haproxy_tlv_settings {
 	const char *haproxy_tlv_client_cert;
 	const char *haproxy_tlv_require_client_cert;
 	const char *haproxy_tlv_require_tls;
+	/* checked against the connection's real peer by the plugin */
+	const char *haproxy_tlv_direct_networks;
+	const char *haproxy_tlv_assume_tls;
 };
 
 bool haproxy_tlv_settings_parse(const struct haproxy_tlv_settings *set,
 				struct haproxy_tlv_policy *policy_r,
 				const char **error_r);
+
+/* FALSE with *error_r naming both settings if a network of one list
+   shares an address with a network of the other (identical, containing
+   or contained ranges). Invalid networks are left to their own checks. */
+bool haproxy_tlv_settings_networks_disjoint(const char *direct_networks,
+					    const char *trusted_networks,
+					    const char **error_r);
 
 extern const struct setting_parser_info haproxy_tlv_setting_parser_info;
 

@@ -426,6 +426,86 @@ static void test_security(void)
 	}
 }
 
+static const struct haproxy_tlv_policy assume_tls_policy = {
+	.client_cert = HAPROXY_TLV_CLIENT_CERT_VERIFIED,
+	.assume_tls = true,
+};
+static const struct haproxy_tlv_policy assume_tls_require_all_policy = {
+	.client_cert = HAPROXY_TLV_CLIENT_CERT_PRESENT,
+	.assume_tls = true,
+	.require_tls = true,
+	.require_client_cert = true,
+};
+
+/* assume_tls: TLS where the SSL TLV is missing, what the TLV says where
+   there is one */
+static bool assumed_tls(enum header_kind kind)
+{
+	return kind != SSL_WITHOUT_TLS;
+}
+
+static void test_assume_tls(void)
+{
+	struct haproxy_tlv_client_tls plaintext_listener = { .tls = false };
+	struct haproxy_tlv_client_tls ssl_listener = {
+		.tls = true, .stream = true,
+	};
+	struct haproxy_tlv_header header;
+
+	for (enum header_kind kind = 0; kind < HEADER_KIND_COUNT; kind++) {
+		header_init(&header, kind);
+		g_assert_cmpint(haproxy_tlv_policy_header_tls(&default_policy,
+							      &header),
+				==, kind_is_tls(kind));
+		g_assert_cmpint(haproxy_tlv_policy_header_tls(
+					&assume_tls_policy, &header),
+				==, assumed_tls(kind));
+		/* the proxy's TLS, on a listener without TLS of its own */
+		header.policy = assume_tls_policy;
+		g_assert_cmpint(haproxy_tlv_policy_proxy_tls(&header,
+							     &plaintext_listener),
+				==, assumed_tls(kind));
+		g_assert_false(haproxy_tlv_policy_proxy_tls(&header,
+							    &ssl_listener));
+		/* never an identity: the same as without the setting */
+		g_assert_cmpstr(haproxy_tlv_policy_cert_username(
+					&assume_tls_policy, &header), ==,
+				haproxy_tlv_policy_cert_username(
+					&default_policy, &header));
+		g_assert_cmpint(haproxy_tlv_policy_valid_client_cert(
+					&assume_tls_policy, &header),
+				==, kind_is_verified(kind));
+	}
+	/* require_tls is met by the assumption, require_client_cert is not */
+	assert_decisions(haproxy_tlv_policy_connection,
+			 &assume_tls_require_all_policy,
+			 assumed_tls, "haproxy_tlv_tls_required",
+			 CONNECTION_TLS_REASON);
+	header_init(&header, PLAIN);
+	assert_refusal(haproxy_tlv_policy_auth(&assume_tls_require_all_policy,
+					       &header),
+		       "haproxy_tlv_client_cert_required", AUTH_CERT_REASON);
+	header_init(&header, SSL_WITHOUT_TLS);
+	assert_refusal(haproxy_tlv_policy_auth(&assume_tls_require_all_policy,
+					       &header),
+		       "haproxy_tlv_tls_required", AUTH_TLS_REASON);
+	header_init(&header, TLS_CERT_VERIFIED);
+	g_assert_null(haproxy_tlv_policy_auth(&assume_tls_require_all_policy,
+					      &header));
+}
+
+static void test_server_speaks_first(void)
+{
+	g_assert_true(haproxy_tlv_policy_server_speaks_first("imap"));
+	g_assert_true(haproxy_tlv_policy_server_speaks_first("pop3"));
+	g_assert_true(haproxy_tlv_policy_server_speaks_first("submission"));
+	g_assert_true(haproxy_tlv_policy_server_speaks_first("sieve"));
+	g_assert_false(haproxy_tlv_policy_server_speaks_first("lmtp"));
+	g_assert_false(haproxy_tlv_policy_server_speaks_first("imaps"));
+	g_assert_false(haproxy_tlv_policy_server_speaks_first(""));
+	g_assert_false(haproxy_tlv_policy_server_speaks_first(NULL));
+}
+
 /* Every combination: only the proxy's TLS, still counted, with no stream
    of this process, is lowered */
 static void test_lower_tls(void)
@@ -517,5 +597,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/policy/lower-tls", test_lower_tls);
 	g_test_add_func("/policy/security", test_security);
 	g_test_add_func("/policy/fixtures", test_fixtures);
+	g_test_add_func("/policy/assume-tls", test_assume_tls);
+	g_test_add_func("/policy/server-speaks-first",
+			test_server_speaks_first);
 	return g_test_run();
 }
