@@ -2,6 +2,7 @@
    whether an address is trusted, without HAProxy at hand. */
 
 #include "lib.h"
+#include "array.h"
 #include "buffer.h"
 #include "execv-const.h"
 #include "hex-binary.h"
@@ -270,13 +271,26 @@ static int doveconf_wait(pid_t pid, const char *cmd)
 /* login_trusted_networks is a login process setting, which doveadm's own
    settings do not have: ask doveconf, for the configuration doveadm read.
    No shell: the path is one argument, whatever characters it has. */
-static int doveconf_get(const char *setting, const char **value_r)
+static int doveconf_get_filtered(const char *setting,
+				 const char *const *filters,
+				 const char **value_r)
 {
-	const char *const argv[] = {
-		"doveconf", "-c",
-		master_service_get_config_path(master_service),
-		"-h", setting, NULL
-	};
+	ARRAY_TYPE(const_string) args;
+	const char *arg;
+
+	t_array_init(&args, 12);
+	arg = "doveconf"; array_push_back(&args, &arg);
+	arg = "-c"; array_push_back(&args, &arg);
+	arg = master_service_get_config_path(master_service);
+	array_push_back(&args, &arg);
+	for (; filters != NULL && *filters != NULL; filters++) {
+		arg = "-f"; array_push_back(&args, &arg);
+		arg = *filters; array_push_back(&args, &arg);
+	}
+	arg = "-h"; array_push_back(&args, &arg);
+	array_push_back(&args, &setting);
+	array_append_zero(&args);
+	const char *const *argv = array_front(&args);
 	const char *cmd = t_strarray_join(argv, " ");
 	struct istream *input;
 	const char *line;
@@ -303,12 +317,59 @@ static int doveconf_get(const char *setting, const char **value_r)
 	return ret;
 }
 
+static int doveconf_get(const char *setting, const char **value_r)
+{
+	return doveconf_get_filtered(setting, NULL, value_r);
+}
+
+/* The login protocols the plugin serves, as `protocol` blocks name them */
+static const char *const haproxy_login_protocols[] = {
+	"imap", "pop3", "submission", "sieve", NULL
+};
+
+/* 1 if ip is in haproxy_tlv_direct_networks as the listeners of protocol
+   read it for a client from ip (protocol and remote blocks), 0 if not,
+   -1 on error */
+static int ip_is_direct(const struct ip_addr *ip, const char *protocol)
+{
+	const char *filters[] = {
+		t_strdup_printf("remote=%s", net_ip2addr(ip)),
+		t_strdup_printf("protocol=%s", protocol),
+		NULL
+	};
+	const char *networks;
+
+	if (doveconf_get_filtered("haproxy_tlv_direct_networks", filters,
+				  &networks) < 0) {
+		i_error("haproxy check: Cannot read "
+			"haproxy_tlv_direct_networks for protocol %s",
+			protocol);
+		return -1;
+	}
+	return ip_in_networks(ip, networks, "haproxy_tlv_direct_networks");
+}
+
+/* What the plugin does with a connection from the address, as in
+   haproxy-tlv-connection.c: a peer in both lists is refused */
+static const char *check_role(int haproxy, int direct)
+{
+	if (haproxy > 0 && direct > 0)
+		return "conflict";
+	if (haproxy > 0)
+		return "trusted proxy";
+	if (direct > 0)
+		return "direct client";
+	return "refused";
+}
+
 static void cmd_haproxy_check(struct doveadm_cmd_context *cctx)
 {
 	const struct master_service_settings *set = service_settings();
-	const char *address, *login_networks;
+	const char *address, *login_networks, *protocols_str;
+	const char *const *protocols, *const *proto;
 	struct ip_addr ip;
-	int haproxy, login;
+	int haproxy, login, direct;
+	bool admitted = FALSE, conflict = FALSE;
 
 	if (!doveadm_cmd_param_str(cctx, "address", &address)) {
 		i_error("haproxy check: Missing ADDRESS");
@@ -332,16 +393,55 @@ static void cmd_haproxy_check(struct doveadm_cmd_context *cctx)
 		doveadm_exit_code = EX_CONFIG;
 		return;
 	}
+	if (doveconf_get("protocols", &protocols_str) < 0) {
+		i_error("haproxy check: Cannot read protocols");
+		doveadm_exit_code = EX_CONFIG;
+		return;
+	}
+	protocols = t_strsplit_spaces(protocols_str, " ,");
+	/* every answer first: a failure prints nothing */
+	ARRAY(int) directs;
+	t_array_init(&directs, 4);
+	for (proto = haproxy_login_protocols; *proto != NULL; proto++) {
+		if (!str_array_find(protocols, *proto))
+			continue;
+		if ((direct = ip_is_direct(&ip, *proto)) < 0) {
+			doveadm_exit_code = EX_CONFIG;
+			return;
+		}
+		array_push_back(&directs, &direct);
+	}
+
 	doveadm_print_init(DOVEADM_PRINT_TYPE_FLOW);
 	doveadm_print_header_simple("address");
+	doveadm_print_header_simple("protocol");
 	doveadm_print_header_simple("haproxy_trusted");
+	doveadm_print_header_simple("direct");
 	doveadm_print_header_simple("login_trusted");
-	doveadm_print(net_ip2addr(&ip));
-	doveadm_print(haproxy > 0 ? "yes" : "no");
-	doveadm_print(login > 0 ? "yes" : "no");
-	/* the exit code answers the question scripts ask: may this address
-	   send a PROXY header? */
-	if (haproxy == 0)
+	doveadm_print_header_simple("role");
+	unsigned int i = 0;
+	for (proto = haproxy_login_protocols; *proto != NULL; proto++) {
+		if (!str_array_find(protocols, *proto))
+			continue;
+		direct = *array_idx(&directs, i++);
+		doveadm_print(net_ip2addr(&ip));
+		doveadm_print(*proto);
+		doveadm_print(haproxy > 0 ? "yes" : "no");
+		doveadm_print(direct > 0 ? "yes" : "no");
+		doveadm_print(login > 0 ? "yes" : "no");
+		doveadm_print(check_role(haproxy, direct));
+		if (haproxy > 0 && direct > 0)
+			conflict = TRUE;
+		else if (haproxy > 0 || direct > 0)
+			admitted = TRUE;
+	}
+	/* the exit code answers the question scripts ask: is this address
+	   served at all on a haproxy = yes listener? */
+	if (conflict) {
+		i_error("haproxy check: %s is in both haproxy_trusted_networks "
+			"and haproxy_tlv_direct_networks", net_ip2addr(&ip));
+		doveadm_exit_code = EX_CONFIG;
+	} else if (!admitted && haproxy == 0)
 		doveadm_exit_code = DOVEADM_EX_NOTFOUND;
 }
 

@@ -376,6 +376,41 @@ static void test_timeout_hint(void)
 	assert_not_logged(mark, "may be waiting for the client's data\n");
 }
 
+/* doveadm haproxy check: the role of an address for each protocol */
+static void assert_check(const char *address, int exit_code,
+			 const char *role)
+{
+	char *args = g_strdup_printf("haproxy check %s", address);
+	char *expected = g_strdup_printf("role=%s", role);
+	char *out, *err;
+	int ret = test_env_doveadm(args, NULL, &out, &err);
+
+	if (ret != exit_code)
+		g_error("doveadm %s: exit %d, expected %d:\n%s%s", args, ret,
+			exit_code, out, err);
+	for (const char *p = "imap\0pop3\0submission\0sieve\0"; *p != '\0';
+	     p += strlen(p) + 1) {
+		char *row = g_strdup_printf("protocol=%s haproxy_trusted=", p);
+		if (strstr(out, row) == NULL)
+			g_error("no row for %s:\n%s", p, out);
+		g_free(row);
+	}
+	if (strstr(out, expected) == NULL)
+		g_error("doveadm %s: no %s:\n%s", args, expected, out);
+	g_free(out);
+	g_free(err);
+	g_free(expected);
+	g_free(args);
+}
+
+static void test_doveadm_check(void)
+{
+	assert_check(TEST_PROXY_IP, 0, "trusted proxy");
+	assert_check(DIRECT_IP, 0, "direct client");
+	assert_check(DIRECT_FAILING_IP, 0, "direct client");
+	assert_check(TEST_UNTRUSTED_IP, 68, "refused");
+}
+
 static const char *const overlap_cases[][2] = {
 	/* identical */
 	{ "haproxy_tlv_direct_networks = 127.0.0.1\n", "identical" },
@@ -435,6 +470,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/oneport/assume-tls-no-identity",
 			test_assume_tls_no_identity);
 	g_test_add_func("/oneport/timeout-hint", test_timeout_hint);
+	g_test_add_func("/oneport/doveadm-check", test_doveadm_check);
 	for (size_t i = 0; i < G_N_ELEMENTS(overlap_cases); i++) {
 		char *path = g_strdup_printf("/oneport/overlap-refused/%s",
 					     overlap_cases[i][1]);
