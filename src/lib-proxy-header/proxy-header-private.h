@@ -28,6 +28,18 @@ bool proxy_header_parse_ipv4(const char *str, size_t len,
 bool proxy_header_parse_ipv6(const char *str, size_t len,
 			     unsigned char ip_r[16]);
 
+typedef uint32_t
+proxy_header_crc32c_func_t(uint32_t crc, const unsigned char *data,
+			   size_t size);
+struct proxy_header_crc32c_impl {
+	const char *name;
+	proxy_header_crc32c_func_t *func;
+};
+/* The CRC32C implementations this CPU can run, for the tests and the
+   benchmark: the first one is what proxy_header_crc32c() uses. */
+unsigned int
+proxy_header_crc32c_impls(const struct proxy_header_crc32c_impl **impls_r);
+
 static inline uint16_t proxy_header_be16(const unsigned char *p)
 {
 	return (uint16_t)((p[0] << 8) | p[1]);
