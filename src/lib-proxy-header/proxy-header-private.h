@@ -15,6 +15,12 @@ enum proxy_header_result
 proxy_header_decode_v1(const unsigned char *data, size_t size,
 		       struct proxy_header *hdr, size_t *need_r,
 		       const char **reason_r);
+/* The v1 parser without its fast path, for the tests: hdr, *need_r and
+   *reason_r must be zeroed like proxy_header_decode() does. */
+enum proxy_header_result
+proxy_header_decode_v1_strict(const unsigned char *data, size_t size,
+			      struct proxy_header *hdr, size_t *need_r,
+			      const char **reason_r);
 enum proxy_header_result
 proxy_header_decode_v2(const unsigned char *data, size_t size,
 		       struct proxy_header *hdr, size_t *need_r,
