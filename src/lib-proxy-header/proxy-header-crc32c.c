@@ -76,9 +76,9 @@ static bool crc32c_sse42_available(void)
 
 static const struct proxy_header_crc32c_impl crc32c_impls[] = {
 #ifdef HAVE_CRC32C_SSE42
-	{ "sse4.2", crc32c_sse42 },
+	{ "sse4.2", crc32c_sse42, crc32c_sse42_available },
 #endif
-	{ "slicing-by-8", crc32c_slicing8 },
+	{ "slicing-by-8", crc32c_slicing8, NULL },
 };
 
 static proxy_header_crc32c_func_t *crc32c_func = crc32c_slicing8;
@@ -97,16 +97,8 @@ __attribute__((constructor)) static void crc32c_select(void)
 unsigned int
 proxy_header_crc32c_impls(const struct proxy_header_crc32c_impl **impls_r)
 {
-	unsigned int count = sizeof(crc32c_impls) / sizeof(crc32c_impls[0]);
-
-#ifdef HAVE_CRC32C_SSE42
-	if (!crc32c_sse42_available()) {
-		*impls_r = crc32c_impls + 1;
-		return count - 1;
-	}
-#endif
 	*impls_r = crc32c_impls;
-	return count;
+	return sizeof(crc32c_impls) / sizeof(crc32c_impls[0]);
 }
 
 uint32_t proxy_header_crc32c(uint32_t crc, const unsigned char *data,

@@ -40,9 +40,11 @@ proxy_header_crc32c_func_t(uint32_t crc, const unsigned char *data,
 struct proxy_header_crc32c_impl {
 	const char *name;
 	proxy_header_crc32c_func_t *func;
+	/* NULL when every CPU can run it */
+	bool (*cpu_has)(void);
 };
-/* The CRC32C implementations this CPU can run, for the tests and the
-   benchmark: the first one is what proxy_header_crc32c() uses. */
+/* The CRC32C implementations built in, for the tests: proxy_header_crc32c()
+   uses the first one the CPU can run. */
 unsigned int
 proxy_header_crc32c_impls(const struct proxy_header_crc32c_impl **impls_r);
 
