@@ -25,10 +25,13 @@ struct corpus_header {
 
 static const char *const fixture_names[] = {
 	"v1-tcp4", "v1-tcp6", "v2-tcp4", "v2-tcp6", "v2-ssl-cn-verified",
-	"v2-crc32c-unique-id", "v2-all-options",
+	"v2-ssl-cn-no-cert", "v2-ssl-cn-unverified", "v2-crc32c-unique-id",
+	"v2-all-options",
 };
 
-static struct corpus_header corpus[8];
+/* the fixtures and the worst case */
+static struct corpus_header corpus[sizeof(fixture_names) /
+				   sizeof(fixture_names[0]) + 1];
 static unsigned int corpus_count;
 static volatile unsigned int sink;
 

@@ -26,7 +26,8 @@ instr() {
 	echo $((total / count))
 }
 for name in v1-tcp4 v1-tcp6 v2-tcp4 v2-tcp6 v2-ssl-cn-verified \
-	    v2-crc32c-unique-id v2-all-options worst-case-tlvs; do
+	    v2-ssl-cn-no-cert v2-ssl-cn-unverified v2-crc32c-unique-id \
+	    v2-all-options worst-case-tlvs; do
 	d=$(instr "$name" decode decode_header)
 	b=$(instr "$name" baseline baseline_touch_bytes)
 	awk -v n="$name" -v d="$d" -v b="$b" \

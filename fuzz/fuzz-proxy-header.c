@@ -7,13 +7,15 @@
      the same size for v2 (only the TLV order may differ), and encoding
      that again gives the same bytes;
    - NEED_MORE: at least one more byte, never past the cap;
-   - INVALID: a reason. */
+   - INVALID: a reason;
+   - v1: the same answer (result, need, reason, fields) as the strict
+     parser alone, without the fast path. */
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy-header.h"
+#include "proxy-header-private.h"
 #include "round-trip.h"
 
 static void check_view(const struct proxy_header *hdr)
@@ -84,6 +86,27 @@ static void check_round_trip(const struct proxy_header *hdr)
 	free(encoded);
 }
 
+static void
+check_v1_strict(const uint8_t *data, size_t size, enum proxy_header_result ret,
+		const struct proxy_header *hdr, size_t need, const char *reason)
+{
+	struct proxy_header strict;
+	size_t strict_need = 0;
+	const char *strict_reason = NULL;
+
+	if (size < PROXY_HEADER_V1_SIGNATURE_SIZE ||
+	    memcmp(data, PROXY_HEADER_V1_SIGNATURE,
+		   PROXY_HEADER_V1_SIGNATURE_SIZE) != 0)
+		return;
+	memset(&strict, 0, sizeof(strict));
+	if (proxy_header_decode_v1_strict(data, size, &strict, &strict_need,
+					  &strict_reason) != ret ||
+	    strict_need != need || strict_reason != reason ||
+	    (ret == PROXY_HEADER_COMPLETE &&
+	     memcmp(&strict, hdr, sizeof(strict)) != 0))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -91,8 +114,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct proxy_header hdr, again;
 	size_t need;
 	const char *reason;
+	enum proxy_header_result ret;
 
-	switch (proxy_header_decode(data, size, &hdr, &need, &reason)) {
+	ret = proxy_header_decode(data, size, &hdr, &need, &reason);
+	check_v1_strict(data, size, ret, &hdr, need, reason);
+	switch (ret) {
 	case PROXY_HEADER_COMPLETE:
 		if (hdr.size == 0 || hdr.size > size ||
 		    hdr.size > PROXY_HEADER_MAX_SIZE)

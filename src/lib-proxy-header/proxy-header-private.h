@@ -15,6 +15,12 @@ enum proxy_header_result
 proxy_header_decode_v1(const unsigned char *data, size_t size,
 		       struct proxy_header *hdr, size_t *need_r,
 		       const char **reason_r);
+/* The v1 parser without its fast path, for the tests: hdr, *need_r and
+   *reason_r must be zeroed like proxy_header_decode() does. */
+enum proxy_header_result
+proxy_header_decode_v1_strict(const unsigned char *data, size_t size,
+			      struct proxy_header *hdr, size_t *need_r,
+			      const char **reason_r);
 enum proxy_header_result
 proxy_header_decode_v2(const unsigned char *data, size_t size,
 		       struct proxy_header *hdr, size_t *need_r,
@@ -27,6 +33,20 @@ bool proxy_header_parse_ipv4(const char *str, size_t len,
 			     unsigned char ip_r[4]);
 bool proxy_header_parse_ipv6(const char *str, size_t len,
 			     unsigned char ip_r[16]);
+
+typedef uint32_t
+proxy_header_crc32c_func_t(uint32_t crc, const unsigned char *data,
+			   size_t size);
+struct proxy_header_crc32c_impl {
+	const char *name;
+	proxy_header_crc32c_func_t *func;
+	/* NULL when every CPU can run it */
+	bool (*cpu_has)(void);
+};
+/* The CRC32C implementations built in, for the tests: proxy_header_crc32c()
+   uses the first one the CPU can run. */
+unsigned int
+proxy_header_crc32c_impls(const struct proxy_header_crc32c_impl **impls_r);
 
 static inline uint16_t proxy_header_be16(const unsigned char *p)
 {

@@ -85,18 +85,6 @@ static size_t utf8_sequence_length(const unsigned char *p, size_t left)
 	return len;
 }
 
-static bool is_valid_utf8(const struct proxy_header_bytes *value)
-{
-	for (size_t i = 0; i < value->size; ) {
-		size_t len = utf8_sequence_length(value->data + i,
-						  value->size - i);
-		if (len == 0)
-			return false;
-		i += len;
-	}
-	return true;
-}
-
 static bool is_host_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -145,6 +133,38 @@ check_text(const struct proxy_header_bytes *value, const char *empty_reason,
 	return true;
 }
 
+/* Not empty, no control character (NUL included), valid UTF-8: in one
+   pass over a valid CN. A control character anywhere is the reason given
+   even when invalid UTF-8 comes first. */
+static bool
+check_cn(const struct proxy_header_bytes *value, const char **reason_r)
+{
+	const char *control_reason =
+		"SSL CN contains NUL or a control character";
+
+	if (value->size == 0) {
+		*reason_r = "SSL CN is empty";
+		return false;
+	}
+	for (size_t i = 0, len; i < value->size; i += len) {
+		unsigned char c = value->data[i];
+
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f) {
+				*reason_r = control_reason;
+				return false;
+			}
+			len = 1;
+		} else if ((len = utf8_sequence_length(value->data + i,
+						       value->size - i)) == 0) {
+			*reason_r = has_control_char(value) ? control_reason :
+				"SSL CN is not valid UTF-8";
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool
 set_once(struct proxy_header_bytes *field, const struct proxy_header_tlv *tlv,
 	 const char *duplicate_reason, const char **reason_r)
@@ -169,17 +189,9 @@ decode_ssl_sub_tlv(const struct proxy_header_tlv *tlv,
 				   "SSL VERSION contains a control character",
 				   reason_r);
 	case PROXY_HEADER_TLV_SSL_CN:
-		if (!set_once(&hdr->ssl_cn, tlv,
-			      "SSL TLV has more than one CN", reason_r) ||
-		    !check_text(&tlv->value, "SSL CN is empty",
-				"SSL CN contains NUL or a control character",
-				reason_r))
-			return false;
-		if (!is_valid_utf8(&tlv->value)) {
-			*reason_r = "SSL CN is not valid UTF-8";
-			return false;
-		}
-		return true;
+		return set_once(&hdr->ssl_cn, tlv,
+				"SSL TLV has more than one CN", reason_r) &&
+			check_cn(&tlv->value, reason_r);
 	case PROXY_HEADER_TLV_SSL_CIPHER:
 		return set_once(&hdr->ssl_cipher, tlv,
 				"SSL TLV has more than one CIPHER", reason_r) &&
@@ -252,16 +264,17 @@ decode_authority(const struct proxy_header_tlv *tlv, struct proxy_header *hdr,
 		 const char **reason_r)
 {
 	if (!set_once(&hdr->authority, tlv,
-		      "v2 header has more than one AUTHORITY TLV", reason_r) ||
-	    !check_text(&tlv->value, "AUTHORITY TLV is empty",
+		      "v2 header has more than one AUTHORITY TLV", reason_r))
+		return false;
+	/* a valid host name has no control characters: one pass over it */
+	if (is_valid_host_name(&tlv->value))
+		return true;
+	if (!check_text(&tlv->value, "AUTHORITY TLV is empty",
 			"AUTHORITY TLV contains NUL or a control character",
 			reason_r))
 		return false;
-	if (!is_valid_host_name(&tlv->value)) {
-		*reason_r = "AUTHORITY TLV is not a valid host name";
-		return false;
-	}
-	return true;
+	*reason_r = "AUTHORITY TLV is not a valid host name";
+	return false;
 }
 
 static bool

@@ -1,7 +1,14 @@
 /* PROXY protocol v1: one line of text, at most 107 bytes with its CRLF.
      PROXY TCP4 <src> <dst> <sport> <dport>\r\n
      PROXY TCP6 <src> <dst> <sport> <dport>\r\n
-     PROXY UNKNOWN[ <anything>]\r\n */
+     PROXY UNKNOWN[ <anything>]\r\n
+
+   Two parsers: a fast one that accepts only the complete, valid lines
+   proxies send and looks at each byte of them once, and the strict one
+   below it, which runs when the fast one gives up and alone decides what
+   is wrong with a line (or that more bytes are needed). The fast parser
+   never accepts what the strict one rejects, nor decodes a line
+   differently; the unit tests and the fuzzer compare the two. */
 
 #include <string.h>
 
@@ -184,10 +191,225 @@ v1_parse_line(const char *line, size_t len, struct proxy_header *hdr,
 	return v1_parse_tcp(&fields, hdr, reason_r);
 }
 
+/* hex digit values plus one, 0 for anything else */
+static const unsigned char v1_hex_value[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+/* The fast parsers below read up to the first byte that cannot continue
+   what they parse and return where they stopped, or NULL to give up. The
+   line's CR continues nothing, so they never read past it. */
+
+static inline unsigned int v1_digit(unsigned char c)
+{
+	/* anything but a digit wraps around to more than 9 */
+	return (unsigned int)c - '0';
+}
+
+/* A decimal octet 0-255 without leading zeros */
+static inline const unsigned char *
+v1_fast_octet(const unsigned char *p, unsigned char *octet_r)
+{
+	unsigned int value = v1_digit(p[0]), digit;
+
+	if (value > 9)
+		return NULL;
+	if ((digit = v1_digit(p[1])) > 9) {
+		*octet_r = (unsigned char)value;
+		return p + 1;
+	}
+	if (value == 0)
+		return NULL;
+	value = value * 10 + digit;
+	if ((digit = v1_digit(p[2])) > 9) {
+		*octet_r = (unsigned char)value;
+		return p + 2;
+	}
+	value = value * 10 + digit;
+	if (value > 255)
+		return NULL;
+	*octet_r = (unsigned char)value;
+	return p + 3;
+}
+
+static const unsigned char *
+v1_fast_ipv4(const unsigned char *p, unsigned char ip_r[4])
+{
+	if ((p = v1_fast_octet(p, &ip_r[0])) == NULL || *p != '.' ||
+	    (p = v1_fast_octet(p + 1, &ip_r[1])) == NULL || *p != '.' ||
+	    (p = v1_fast_octet(p + 1, &ip_r[2])) == NULL || *p != '.')
+		return NULL;
+	return v1_fast_octet(p + 1, &ip_r[3]);
+}
+
+/* Groups of hex digits with at most one "::"; an embedded IPv4 address
+   is left to the strict parser. ip_r is all zeros on entry. */
+static const unsigned char *
+v1_fast_ipv6(const unsigned char *p, unsigned char ip_r[16])
+{
+	unsigned int count = 0, gap = 0, value, digit;
+	bool have_gap = false;
+
+	if (*p == ':') {
+		if (p[1] != ':')
+			return NULL;
+		have_gap = true;
+		p += 2;
+		if (v1_hex_value[*p] == 0)
+			return p;
+	}
+	for (;;) {
+		if ((value = v1_hex_value[*p]) == 0 || count == 8)
+			return NULL;
+		value--;
+		p++;
+		for (unsigned int n = 1; n < 4 &&
+		     (digit = v1_hex_value[*p]) != 0; n++, p++)
+			value = (value << 4) | (digit - 1);
+		ip_r[count * 2] = (unsigned char)(value >> 8);
+		ip_r[count * 2 + 1] = (unsigned char)value;
+		count++;
+		if (*p != ':')
+			break;
+		if (*++p == ':') {
+			if (have_gap)
+				return NULL;
+			have_gap = true;
+			gap = count;
+			if (v1_hex_value[*++p] == 0)
+				break;
+		}
+	}
+	if (!have_gap)
+		return count == 8 ? p : NULL;
+	if (count > 7)
+		return NULL;
+	/* move the bytes of the groups after "::" to the end, from the last
+	   one so that each is zeroed before an earlier one may land on it */
+	for (unsigned int i = count * 2, shift = (8 - count) * 2;
+	     i-- > gap * 2; ) {
+		ip_r[i + shift] = ip_r[i];
+		ip_r[i] = 0;
+	}
+	return p;
+}
+
+/* One more digit of a number at *p, advancing *p */
+static inline bool v1_more_digit(const unsigned char **p, unsigned int *value)
+{
+	unsigned int digit = v1_digit(**p);
+
+	if (digit > 9)
+		return false;
+	*value = *value * 10 + digit;
+	(*p)++;
+	return true;
+}
+
+static const unsigned char *
+v1_fast_port(const unsigned char *p, uint16_t *port_r)
+{
+	unsigned int value = v1_digit(*p);
+
+	if (value > 9)
+		return NULL;
+	p++;
+	/* a leading zero stops the number: "0" only. Otherwise up to four
+	   more digits, written out rather than counted in a loop. */
+	if (value != 0 && v1_more_digit(&p, &value) &&
+	    v1_more_digit(&p, &value) && v1_more_digit(&p, &value) &&
+	    v1_more_digit(&p, &value) && value > 65535)
+		return NULL;
+	*port_r = (uint16_t)value;
+	return p;
+}
+
+static bool
+v1_fast_unknown(const unsigned char *p, const unsigned char *cr,
+		struct proxy_header *hdr)
+{
+	for (; p < cr; p++) {
+		if (!v1_is_printable(*p))
+			return false;
+	}
+	hdr->command = PROXY_HEADER_CMD_PROXY;
+	hdr->family = PROXY_HEADER_FAMILY_UNSPEC;
+	return true;
+}
+
+static bool
+v1_fast_tcp(const unsigned char *p, const unsigned char *cr,
+	    struct proxy_header *hdr)
+{
+	enum proxy_header_family family;
+
+	if (cr - p < 5 || p[0] != 'T' || p[1] != 'C' || p[2] != 'P' ||
+	    p[4] != ' ')
+		return false;
+	if (p[3] == '4')
+		family = PROXY_HEADER_FAMILY_INET;
+	else if (p[3] == '6')
+		family = PROXY_HEADER_FAMILY_INET6;
+	else
+		return false;
+	p += 5;
+	if (family == PROXY_HEADER_FAMILY_INET) {
+		if ((p = v1_fast_ipv4(p, hdr->src.ip)) == NULL || *p != ' ' ||
+		    (p = v1_fast_ipv4(p + 1, hdr->dst.ip)) == NULL)
+			return false;
+	} else {
+		if ((p = v1_fast_ipv6(p, hdr->src.ip)) == NULL || *p != ' ' ||
+		    (p = v1_fast_ipv6(p + 1, hdr->dst.ip)) == NULL)
+			return false;
+	}
+	if (*p != ' ' ||
+	    (p = v1_fast_port(p + 1, &hdr->src.port)) == NULL || *p != ' ' ||
+	    (p = v1_fast_port(p + 1, &hdr->dst.port)) != cr)
+		return false;
+	hdr->command = PROXY_HEADER_CMD_PROXY;
+	hdr->family = family;
+	hdr->transport = PROXY_HEADER_TRANSPORT_STREAM;
+	return true;
+}
+
+/* hdr is all zeros on entry */
+static bool
+v1_decode_fast(const unsigned char *data, size_t size,
+	       struct proxy_header *hdr)
+{
+	/* a CR at 106 or later makes the line longer than 107 bytes */
+	size_t max = size < PROXY_HEADER_V1_MAX_SIZE - 1 ?
+		size : PROXY_HEADER_V1_MAX_SIZE - 1;
+	const unsigned char *p = data + PROXY_HEADER_V1_SIGNATURE_SIZE;
+	const unsigned char *cr;
+	size_t len;
+
+	/* memchr() compares many bytes per instruction, and the CR it finds
+	   is what stops the byte-wise parsers below */
+	if (max <= PROXY_HEADER_V1_SIGNATURE_SIZE ||
+	    (cr = memchr(p, '\r', max - PROXY_HEADER_V1_SIGNATURE_SIZE)) == NULL ||
+	    (size_t)(cr - data) + 1 == size || cr[1] != '\n')
+		return false;
+	len = (size_t)(cr - p);
+	if (len >= 7 && memcmp(p, "UNKNOWN", 7) == 0 &&
+	    (len == 7 || p[7] == ' ')) {
+		if (!v1_fast_unknown(p + 7, cr, hdr))
+			return false;
+	} else if (!v1_fast_tcp(p, cr, hdr)) {
+		return false;
+	}
+	hdr->version = 1;
+	hdr->size = (size_t)(cr - data) + 2;
+	return true;
+}
+
 enum proxy_header_result
-proxy_header_decode_v1(const unsigned char *data, size_t size,
-		       struct proxy_header *hdr, size_t *need_r,
-		       const char **reason_r)
+proxy_header_decode_v1_strict(const unsigned char *data, size_t size,
+			      struct proxy_header *hdr, size_t *need_r,
+			      const char **reason_r)
 {
 	size_t cr;
 
@@ -205,4 +427,16 @@ proxy_header_decode_v1(const unsigned char *data, size_t size,
 			   cr - PROXY_HEADER_V1_SIGNATURE_SIZE, hdr, reason_r))
 		return PROXY_HEADER_INVALID;
 	return PROXY_HEADER_COMPLETE;
+}
+
+enum proxy_header_result
+proxy_header_decode_v1(const unsigned char *data, size_t size,
+		       struct proxy_header *hdr, size_t *need_r,
+		       const char **reason_r)
+{
+	if (v1_decode_fast(data, size, hdr))
+		return PROXY_HEADER_COMPLETE;
+	/* start the strict parser from the same all-zeros header */
+	memset(hdr, 0, sizeof(*hdr));
+	return proxy_header_decode_v1_strict(data, size, hdr, need_r, reason_r);
 }

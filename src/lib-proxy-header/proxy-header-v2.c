@@ -64,8 +64,9 @@ v2_parse_unix_path(const unsigned char *p, struct proxy_header_address *addr)
 		PROXY_HEADER_UNIX_PATH_SIZE : (size_t)(nul - p);
 }
 
-/* source address, destination address, source port, destination port */
-static void v2_parse_ip_pair(const unsigned char *p, size_t ip_size,
+/* source address, destination address, source port, destination port;
+   inline so that the copies have a constant size */
+static inline void v2_parse_ip_pair(const unsigned char *p, size_t ip_size,
 			     struct proxy_header *hdr)
 {
 	memcpy(hdr->src.ip, p, ip_size);
@@ -125,7 +126,7 @@ proxy_header_decode_v2(const unsigned char *data, size_t size,
 	v2_parse_addresses(data + PROXY_HEADER_V2_FIXED_SIZE, hdr);
 	hdr->tlvs.data = data + PROXY_HEADER_V2_FIXED_SIZE + block;
 	hdr->tlvs.size = total - PROXY_HEADER_V2_FIXED_SIZE - block;
-	if (!proxy_header_decode_tlvs(data, hdr, reason_r))
+	if (hdr->tlvs.size > 0 && !proxy_header_decode_tlvs(data, hdr, reason_r))
 		return PROXY_HEADER_INVALID;
 	return PROXY_HEADER_COMPLETE;
 }

@@ -23,16 +23,27 @@ proxy_header_decode(const unsigned char *data, size_t size,
 	*need_r = 0;
 	*reason_r = NULL;
 
-	if (size == 0) {
+	if (size >= PROXY_HEADER_V2_SIGNATURE_SIZE) {
+		/* the usual case: compares of a constant size, which the
+		   compiler does inline */
+		if (memcmp(data, PROXY_HEADER_V2_SIGNATURE,
+			   PROXY_HEADER_V2_SIGNATURE_SIZE) == 0)
+			return proxy_header_decode_v2(data, size, hdr, need_r,
+						      reason_r);
+		if (memcmp(data, PROXY_HEADER_V1_SIGNATURE,
+			   PROXY_HEADER_V1_SIGNATURE_SIZE) == 0)
+			return proxy_header_decode_v1(data, size, hdr, need_r,
+						      reason_r);
+	} else if (size == 0) {
 		*need_r = PROXY_HEADER_V1_MIN_SIZE;
 		return PROXY_HEADER_NEED_MORE;
-	}
-	if (prefix_matches(data, size, PROXY_HEADER_V2_SIGNATURE,
-			   PROXY_HEADER_V2_SIGNATURE_SIZE))
+	} else if (prefix_matches(data, size, PROXY_HEADER_V2_SIGNATURE,
+				  PROXY_HEADER_V2_SIGNATURE_SIZE)) {
 		return proxy_header_decode_v2(data, size, hdr, need_r, reason_r);
-	if (prefix_matches(data, size, PROXY_HEADER_V1_SIGNATURE,
-			   PROXY_HEADER_V1_SIGNATURE_SIZE))
+	} else if (prefix_matches(data, size, PROXY_HEADER_V1_SIGNATURE,
+				  PROXY_HEADER_V1_SIGNATURE_SIZE)) {
 		return proxy_header_decode_v1(data, size, hdr, need_r, reason_r);
+	}
 	*reason_r = "not a PROXY protocol header (bad signature)";
 	return PROXY_HEADER_INVALID;
 }

@@ -327,6 +327,17 @@ haproxy_tlv_proxy_failed(struct client *client,
 					       reconnecting);
 }
 
+/* Before core connects to another backend: on Dovecot 2.4 a redirect
+   with reauthentication builds an auth request right after this, without
+   sasl_server_auth_begin() */
+static void haproxy_tlv_proxy_reset(struct client *client)
+{
+	struct haproxy_tlv_client *hclient = HAPROXY_TLV_CONTEXT(client);
+
+	haproxy_tlv_client_hide_ssl(client, hclient);
+	hclient->module_ctx.super.proxy_reset(client);
+}
+
 /* Core may log the disconnect right after this, without auth_result():
    e.g. when the post-login process could not be started */
 static void
@@ -581,6 +592,10 @@ haproxy_tlv_client_apply_security(struct client *client,
 	struct haproxy_tlv_client_tls tls;
 	struct haproxy_tlv_security security = {
 		.trusted = CLIENT_TRUSTED(client),
+#if DOVECOT_PREREQ(2, 4, 0)
+		.trusted_needs_tls =
+			strcmp(client->ssl_server_set->ssl, "required") == 0,
+#endif
 	};
 
 	haproxy_tlv_client_get_tls(client, hclient, &tls);
@@ -651,6 +666,8 @@ static void haproxy_tlv_client_allocated(struct client *client)
 	v->auth_result = haproxy_tlv_auth_result;
 	if (v->proxy_failed != NULL)
 		v->proxy_failed = haproxy_tlv_proxy_failed;
+	if (v->proxy_reset != NULL)
+		v->proxy_reset = haproxy_tlv_proxy_reset;
 	v->destroy = haproxy_tlv_client_destroy;
 	v->free = haproxy_tlv_client_free;
 	if (v->notify_disconnect != NULL)

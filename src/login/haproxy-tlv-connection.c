@@ -393,7 +393,9 @@ haproxy_tlv_conn_consume(struct haproxy_tlv_conn *hpconn, void *buf,
 	return FALSE;
 }
 
-static void haproxy_tlv_conn_input(struct haproxy_tlv_conn *hpconn)
+/* Returns TRUE when the connection is done with (handed to login-common
+   or closed: hpconn is freed), FALSE while the header is incomplete */
+static bool haproxy_tlv_conn_read(struct haproxy_tlv_conn *hpconn)
 {
 	unsigned char buf[PROXY_HEADER_MAX_SIZE];
 	struct proxy_header hdr;
@@ -409,7 +411,7 @@ static void haproxy_tlv_conn_input(struct haproxy_tlv_conn *hpconn)
 	ret = haproxy_tlv_recv(hpconn->conn.fd, buf + have, sizeof(buf) - have,
 			       MSG_PEEK);
 	if (ret < 0 && errno == EAGAIN)
-		return;
+		return FALSE;
 	if (ret <= 0) {
 		struct event_passthrough *e =
 			event_create_passthrough(hpconn->event)->
@@ -423,7 +425,7 @@ static void haproxy_tlv_conn_input(struct haproxy_tlv_conn *hpconn)
 			       "PROXY header was received: %m");
 		}
 		haproxy_tlv_conn_fail(hpconn);
-		return;
+		return TRUE;
 	}
 
 	switch (proxy_header_decode(buf, have + (size_t)ret, &hdr, &need,
@@ -431,7 +433,7 @@ static void haproxy_tlv_conn_input(struct haproxy_tlv_conn *hpconn)
 	case PROXY_HEADER_INVALID:
 		haproxy_tlv_conn_reject(hpconn, "haproxy_tlv_header_invalid",
 					reason);
-		return;
+		return TRUE;
 	case PROXY_HEADER_NEED_MORE:
 		/* every byte peeked so far belongs to the header: take them
 		   out of the socket so the next input event means new data */
@@ -440,16 +442,22 @@ static void haproxy_tlv_conn_input(struct haproxy_tlv_conn *hpconn)
 								have + ret + need);
 		}
 		if (!haproxy_tlv_conn_consume(hpconn, buf + have, (size_t)ret))
-			return;
+			return TRUE;
 		buffer_append(hpconn->partial, buf + have, (size_t)ret);
-		return;
+		return FALSE;
 	case PROXY_HEADER_COMPLETE:
 		break;
 	}
 	i_assert(hdr.size > have);
 	if (!haproxy_tlv_conn_consume(hpconn, buf + have, hdr.size - have))
-		return;
+		return TRUE;
 	haproxy_tlv_conn_finish(hpconn, buf, &hdr);
+	return TRUE;
+}
+
+static void haproxy_tlv_conn_input(struct haproxy_tlv_conn *hpconn)
+{
+	(void)haproxy_tlv_conn_read(hpconn);
 }
 
 static void haproxy_tlv_conn_timeout(struct haproxy_tlv_conn *hpconn)
@@ -577,11 +585,13 @@ static void haproxy_tlv_conn_new(struct master_service_connection *conn)
 	hpconn->conn = *conn;
 	DLLIST_PREPEND(&haproxy_conns, hpconn);
 
+	/* The header usually arrives with the connection: then it is read
+	   at once, without registering an io and a timeout for it */
+	if (haproxy_tlv_conn_read(hpconn))
+		return;
 	hpconn->io = io_add(conn->fd, IO_READ, haproxy_tlv_conn_input, hpconn);
 	hpconn->to = timeout_add(timeout_secs * 1000,
 				 haproxy_tlv_conn_timeout, hpconn);
-	/* the header usually arrives with the connection */
-	haproxy_tlv_conn_input(hpconn);
 }
 
 static void haproxy_tlv_connected(struct master_service_connection *conn)

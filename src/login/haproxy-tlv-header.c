@@ -74,6 +74,9 @@ void haproxy_tlv_header_apply(const struct haproxy_tlv_header *header,
 	   the client hook applies it by the plugin's rules, not core's. */
 	conn->haproxied = TRUE;
 	conn->haproxy.hostname = header->authority;
+	/* core closes a connection whose ALPN the protocol does not speak */
+	conn->haproxy.alpn = hdr->alpn.data;
+	conn->haproxy.alpn_size = hdr->alpn.size;
 #endif
 	if (!haproxy_tlv_policy_header_addresses(header))
 		return;

@@ -12,6 +12,7 @@
 #  include "master-service-settings-cache.h"
 #endif
 #include "login-common.h"
+#include "login-settings.h"
 #include "haproxy-tlv-net.h"
 #include "haproxy-tlv-plugin.h"
 
@@ -106,6 +107,37 @@ int haproxy_tlv_direct_read(const struct master_service_connection *conn,
 	return ret;
 }
 
+#if DOVECOT_PREREQ(2, 4, 2)
+/* Core writes %{ssl_client_cert_fp} by dereferencing the TLS stream of
+   every TLS client, and TLS the proxy terminated has none: each log line
+   would crash the login process. On a haproxy = yes listener the only
+   fingerprint there could be is the proxy's own anyway. */
+static void haproxy_tlv_check_log_format(void)
+{
+	const struct login_settings *set;
+	const char *error;
+
+	if (settings_get(master_service_get_event(master_service),
+			 &login_setting_parser_info,
+			 SETTINGS_GET_FLAG_NO_EXPAND, &set, &error) < 0)
+		i_fatal("haproxy-tlv: %s", error);
+	bool fingerprint =
+		strstr(set->login_log_format_elements, "ssl_client_cert_") != NULL ||
+		strstr(set->login_log_format, "ssl_client_cert_") != NULL;
+	settings_free(set);
+	if (fingerprint) {
+		i_fatal("haproxy-tlv: login_log_format_elements uses "
+			"%%{ssl_client_cert_fp} or %%{ssl_client_cert_pubkey_fp}, "
+			"which Dovecot cannot write for clients whose TLS the "
+			"proxy terminated: remove it");
+	}
+}
+#else
+static void haproxy_tlv_check_log_format(void)
+{
+}
+#endif
+
 /* Each connection reads its own settings; this only makes a
    configuration without the settings module fail at start-up */
 static void haproxy_tlv_settings_read(void)
@@ -116,6 +148,7 @@ static void haproxy_tlv_settings_read(void)
 	if (haproxy_tlv_settings_get(master_service_get_event(master_service),
 				     &policy, NULL, NULL, &error) < 0)
 		i_fatal("haproxy-tlv: %s", error);
+	haproxy_tlv_check_log_format();
 }
 
 static void haproxy_tlv_settings_deinit(void)

@@ -153,16 +153,20 @@ void haproxy_tlv_policy_security(const struct haproxy_tlv_header *header,
 		security->trusted = false;
 	}
 	/* Secured by TLS of this process or by login_trusted_networks, as
-	   Dovecot 2.3 judges a proxied client; never because the proxy
-	   connects over loopback (2.3 and 2.4 core) or because ssl is not
-	   `required` (2.4 core, for every haproxied connection). The
-	   proxy's TLS is added by haproxy_tlv_policy_proxy_tls(). */
-	security->secured = tls->stream || security->trusted;
+	   Dovecot judges a direct client (2.4: the latter not with ssl =
+	   required); never because the proxy connects over loopback (2.3
+	   and 2.4 core) or because ssl is not `required` (2.4 core, for
+	   every haproxied connection). The proxy's TLS is added by
+	   haproxy_tlv_policy_proxy_tls(). */
+	bool trusted_secured = security->trusted &&
+		!security->trusted_needs_tls;
+
+	security->secured = tls->stream || trusted_secured;
 	security->ssl_secured = tls->stream;
 	if (plaintext && tls->stream) {
 		/* HAProxy re-encrypts a client that used plaintext: the TLS
 		   this process has is the proxy's, not the client's */
-		security->secured = security->trusted;
+		security->secured = trusted_secured;
 		security->ssl_secured = false;
 	}
 }

@@ -91,6 +91,9 @@ struct haproxy_tlv_security {
 	/* login_trusted_networks: in, as login-common found it for the
 	   connection's address; out, for the client */
 	bool trusted;
+	/* in: login_trusted_networks does not make a connection secured
+	   (Dovecot 2.4 with ssl = required) */
+	bool trusted_needs_tls;
 	/* out: secured, and secured by the client's own TLS */
 	bool secured;
 	bool ssl_secured;

@@ -1,6 +1,7 @@
 /* The login plugin in a real Dovecot behind a real HAProxy: what a user
    and an administrator observe (protocol replies and log lines). */
 
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "test-client.h"
@@ -527,6 +528,45 @@ static void test_post_login_gets_socket(void)
 	test_client_free(client);
 }
 
+/* imap-login speaks imap: on Dovecot 2.4 core closes a connection whose
+   forwarded ALPN names another protocol, and the plugin passes the ALPN
+   on for that (2.3's core has no such check) */
+static struct test_client *send_alpn_header(const char *src, const char *alpn)
+{
+	struct proxy_header hdr;
+
+	test_v2_init(&hdr, PROXY_HEADER_CMD_PROXY, PROXY_HEADER_FAMILY_INET);
+	g_assert_cmpint(inet_pton(AF_INET, src, hdr.src.ip), ==, 1);
+	g_assert_cmpint(inet_pton(AF_INET, "127.0.0.1", hdr.dst.ip), ==, 1);
+	hdr.src.port = 40000;
+	hdr.dst.port = 143;
+	hdr.alpn = test_str_bytes(alpn);
+	return send_imap_header(&hdr);
+}
+
+static void test_alpn_mismatch(void)
+{
+	gsize mark = test_log_mark();
+	struct test_client *client;
+	char *line;
+
+	if (!test_env_dovecot_24()) {
+		g_test_skip("Dovecot 2.3 does not check ALPN");
+		return;
+	}
+	client = send_alpn_header("127.0.0.21", "imap");
+	line = read_greeting(client, PROTO_IMAP);
+	g_assert_nonnull(line);
+	g_free(line);
+	test_client_free(client);
+
+	client = send_alpn_header("127.0.0.22", "http/1.1");
+	g_assert_null(read_greeting(client, PROTO_IMAP));
+	test_client_free(client);
+	assert_log(mark, "application protocol mismatch (requested "
+		   "'http/1.1')", NULL, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -552,6 +592,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/trust/untrusted-peer", test_untrusted_peer);
 	g_test_add_func("/header/invalid", test_invalid_header);
 	g_test_add_func("/header/v1", test_v1_header);
+	g_test_add_func("/header/alpn-mismatch", test_alpn_mismatch);
 	g_test_add_func("/header/ipv6-client", test_ipv6_client);
 	g_test_add_data_func("/header/trickled/imap",
 			     GINT_TO_POINTER(PROTO_IMAP), test_trickled_header);

@@ -15,8 +15,10 @@
 #define STALLED_CLIENTS 20
 #define SEQUENTIAL_CLIENTS 10000
 /* Long enough for 1000 trickled headers on a busy 2-core machine (they
-   take about 1 s on an idle one), short of the tests' 20 s read guard */
-#define LOAD_HAPROXY_TIMEOUT_SECS "10"
+   take about 1 s on an idle one; 10 s were too short with two other
+   suites and three builds running at once), short of the tests' 20 s
+   read guard */
+#define LOAD_HAPROXY_TIMEOUT_SECS "18"
 #define STALLED_TIMEOUT_LINE \
 	"pop3-login: Error: haproxy-tlv: rip=" TEST_PROXY_IP ": Timed out " \
 	"after " LOAD_HAPROXY_TIMEOUT_SECS " secs waiting for the PROXY " \

@@ -196,6 +196,36 @@ static void test_forwarded_field_in_passdb(void)
 		   "user=<denieduser>, method=PLAIN", NULL);
 }
 
+/* Core cannot write %{ssl_client_cert_fp} for TLS a proxy terminated
+   (no TLS stream: the login process would crash on the log line): the
+   plugin refuses to run with it, saying why */
+static void fingerprint_refused(gconstpointer data G_GNUC_UNUSED)
+{
+	char *line = test_log_wait(0, "Fatal: haproxy-tlv: "
+				   "login_log_format_elements uses "
+				   "%{ssl_client_cert_fp}", NULL);
+
+	g_assert_nonnull(line);
+	g_free(line);
+}
+
+static void test_log_format_fingerprint(void)
+{
+	const char *version = test_env_dovecot_version();
+	char *output;
+
+	/* the variable exists since 2.4.2 */
+	if (!test_env_dovecot_24() || strcmp(version, "2.4.2") < 0) {
+		g_test_skip("this Dovecot has no %{ssl_client_cert_fp}");
+		return;
+	}
+	if (!test_env_try_start_run("login_log_format_elements = "
+				    "user=<%{user}> fp=%{ssl_client_cert_fp}\n",
+				    &output, fingerprint_refused, NULL))
+		g_error("Dovecot did not start:\n%s", output);
+	g_free(output);
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const bad_enum[] = {
@@ -242,6 +272,8 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/settings/bool/1", &bool_1, test_bool_value);
 	g_test_add_data_func("/settings/bool/No", &bool_no, test_bool_value);
 	g_test_add_func("/settings/doveconf", test_doveconf_shows_settings);
+	g_test_add_func("/settings/log-format-fingerprint",
+			test_log_format_fingerprint);
 	g_test_add_func("/settings/present-accepts-unverified",
 			test_present_accepts_unverified);
 	g_test_add_func("/settings/local-name-block", test_local_name_block);

@@ -506,6 +506,40 @@ static void test_server_speaks_first(void)
 	g_assert_false(haproxy_tlv_policy_server_speaks_first(NULL));
 }
 
+/* A plaintext client, or one HAProxy re-encrypts, that login-common
+   found in login_trusted_networks: secured by that (Dovecot 2.3's rule),
+   unless TLS is required of trusted clients too (2.4, ssl = required) */
+static void test_security_trusted_needs_tls(void)
+{
+	static const enum header_kind kinds[] = {
+		PLAIN, SSL_WITHOUT_TLS,
+	};
+	struct haproxy_tlv_header header;
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(kinds); i++) {
+		for (unsigned int stream = 0; stream < 2; stream++) {
+			struct haproxy_tlv_client_tls tls = {
+				.tls = stream != 0, .stream = stream != 0,
+			};
+			struct haproxy_tlv_security security = {
+				.trusted = true,
+			};
+
+			header_init(&header, kinds[i]);
+			haproxy_tlv_policy_security(&header, &tls, &security);
+			g_assert_true(security.secured);
+			security.trusted = true;
+			security.trusted_needs_tls = true;
+			haproxy_tlv_policy_security(&header, &tls, &security);
+			g_assert_true(security.trusted);
+			/* only this process's TLS, and only when the client's
+			   own was TLS as well */
+			g_assert_cmpint(security.secured, ==, stream != 0 &&
+					!header.hdr.have_ssl);
+		}
+	}
+}
+
 /* Every combination: only the proxy's TLS, still counted, with no stream
    of this process, is lowered */
 static void test_lower_tls(void)
@@ -596,6 +630,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/policy/proxy-tls", test_proxy_tls);
 	g_test_add_func("/policy/lower-tls", test_lower_tls);
 	g_test_add_func("/policy/security", test_security);
+	g_test_add_func("/policy/security/trusted-needs-tls",
+			test_security_trusted_needs_tls);
 	g_test_add_func("/policy/fixtures", test_fixtures);
 	g_test_add_func("/policy/assume-tls", test_assume_tls);
 	g_test_add_func("/policy/server-speaks-first",

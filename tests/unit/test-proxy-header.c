@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "test-util.h"
+#include "proxy-header-private.h"
 
 #define V2_SIG TEST_V2_SIGNATURE
 #define INET_ADDRS "7f000001 0a000002 3039 008f"
@@ -550,6 +551,157 @@ static void test_crc32c(void)
 	g_assert_cmpuint(crc, ==, 0xe3069283);
 }
 
+/* The v1 fast path decides nothing on its own: whatever it accepts, the
+   strict parser accepts with the same fields, and for everything else the
+   answer (result, need, reason) is the strict parser's. */
+static void assert_v1_like_strict(const unsigned char *data, size_t size)
+{
+	struct proxy_header hdr, strict;
+	size_t need, strict_need = 0;
+	const char *reason, *strict_reason = NULL;
+	enum proxy_header_result ret, strict_ret;
+
+	/* the v1 parser only sees what starts like "PROXY " */
+	if (memcmp(data, "PROXY ", MIN(size, 6)) != 0)
+		return;
+	ret = proxy_header_decode(data, size, &hdr, &need, &reason);
+	memset(&strict, 0, sizeof(strict));
+	strict_ret = proxy_header_decode_v1_strict(data, size, &strict,
+						   &strict_need, &strict_reason);
+	if (ret != strict_ret || need != strict_need ||
+	    g_strcmp0(reason, strict_reason) != 0 ||
+	    (ret == PROXY_HEADER_COMPLETE &&
+	     memcmp(&hdr, &strict, sizeof(hdr)) != 0)) {
+		g_error("v1 fast and strict parsers differ on \"%s\": "
+			"%d/%d, need %zu/%zu, %s/%s",
+			g_strescape(g_strndup((const char *)data, size), NULL),
+			ret, strict_ret, need, strict_need,
+			reason == NULL ? "-" : reason,
+			strict_reason == NULL ? "-" : strict_reason);
+	}
+}
+
+static const char *
+pick(GRand *rand, const char *const *list, unsigned int count)
+{
+	return list[g_rand_int_range(rand, 0, (gint32)count)];
+}
+#define PICK(rand, list) pick(rand, list, G_N_ELEMENTS(list))
+
+static void test_v1_fast_path(void)
+{
+	static const char *const protocols[] = {
+		"TCP4", "TCP6", "UNKNOWN", "UNKNOWNX", "TCP5", "tcp4", "TCP",
+		"TCP44", "", "UNKNOWN\x01", "UNKNOWN\t",
+	};
+	static const char *const fields[] = {
+		"1.2.3.4", "0.0.0.0", "255.255.255.255", "127.0.0.1",
+		"10.200.30.4", "256.1.1.1", "01.2.3.4", "1.2.3.04", "1.2.3",
+		"1.2.3.4.5", "1.2.3.400", "1..2.3", "1.2.3.4x", "1234.1.1.1",
+		"::", "::1", "1::", "1::2", "::ffff:1.2.3.4", "1:2:3:4:5:6:7:8",
+		"1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8",
+		"1:2:3:4::5:6:7:8", "12345::", "1::2::3", ":1", "1:", ":::",
+		"1:::2", "fe80::1%eth0", "2001:DB8:0:0:1::1", "abcd:EF01::",
+		"g::1", "1:2:3:4:5:6:1.2.3.4", "::1.2.3.4",
+		"0", "00", "01", "9", "65535", "65536", "99999", "123456",
+		"1a", "", "143", "54460",
+	};
+	static const char *const separators[] = { " ", " ", " ", "  ", "\t" };
+	static const char *const endings[] = {
+		"\r\n", "\r\n", "\r\n", "\r", "\n", "\rX", "", "\r\r\n",
+	};
+	GRand *rand = g_rand_new_with_seed(1);
+
+	for (unsigned int n = 0; n < 200000; n++) {
+		GString *line = g_string_new("PROXY ");
+		unsigned int count = g_rand_int_range(rand, 0, 7);
+
+		if (g_rand_int_range(rand, 0, 8) == 0)
+			g_string_append(line, " ");
+		g_string_append(line, PICK(rand, protocols));
+		for (unsigned int i = 0; i < count; i++) {
+			g_string_append(line, PICK(rand, separators));
+			g_string_append(line, PICK(rand, fields));
+		}
+		if (g_rand_int_range(rand, 0, 4) == 0) {
+			/* one byte changed, possibly the CR or LF */
+			line->str[g_rand_int_range(rand, 0, (gint32)line->len)] =
+				(char)g_rand_int_range(rand, 0, 256);
+		}
+		if (g_rand_int_range(rand, 0, 16) == 0) {
+			/* near and beyond the 107-byte limit */
+			g_string_append_c(line, ' ');
+			while (line->len < 100 + (gsize)g_rand_int_range(rand, 0, 8))
+				g_string_append_c(line, 'a');
+		}
+		g_string_append(line, PICK(rand, endings));
+		if (g_rand_int_range(rand, 0, 4) == 0)
+			g_string_append(line, "a");
+		assert_v1_like_strict((const unsigned char *)line->str,
+				      line->len);
+		/* and every shorter read of it */
+		if (n % 64 == 0) {
+			for (size_t size = 0; size < line->len; size++) {
+				assert_v1_like_strict((const unsigned char *)
+						      line->str, size);
+			}
+		}
+		g_string_free(line, TRUE);
+	}
+	g_rand_free(rand);
+}
+
+/* bit by bit, straight from the definition: independent of the tables */
+static uint32_t crc32c_reference(uint32_t crc, const unsigned char *data,
+				 size_t size)
+{
+	crc = ~crc;
+	for (size_t i = 0; i < size; i++) {
+		crc ^= data[i];
+		for (unsigned int bit = 0; bit < 8; bit++)
+			crc = (crc >> 1) ^ (0x82f63b78 & (0u - (crc & 1)));
+	}
+	return ~crc;
+}
+
+/* Every implementation the CPU can run (so the tables are tested on a CPU
+   with SSE4.2 too), for every length up to 1 KiB at every alignment, in
+   one call and split in two, on random bytes */
+static void test_crc32c_implementations(void)
+{
+	const struct proxy_header_crc32c_impl *impls;
+	unsigned int count = proxy_header_crc32c_impls(&impls);
+	static unsigned char buf[1024 + 8];
+	GRand *rand = g_rand_new_with_seed(13);
+
+	g_assert_cmpuint(count, >=, 1);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)g_rand_int(rand);
+	for (unsigned int n = 0; n < count; n++) {
+		proxy_header_crc32c_func_t *func = impls[n].func;
+
+		if (impls[n].cpu_has != NULL && !impls[n].cpu_has())
+			continue;
+		if (g_test_verbose())
+			g_printerr("crc32c implementation %s\n", impls[n].name);
+		for (size_t size = 0; size <= 1024; size++) {
+			const unsigned char *data = buf + size % 8;
+			uint32_t seed = g_rand_int(rand);
+			uint32_t expected = crc32c_reference(seed, data, size);
+			size_t split = size == 0 ? 0 :
+				g_rand_int_range(rand, 0, (gint32)size);
+
+			g_assert_cmphex(func(seed, data, size), ==, expected);
+			g_assert_cmphex(func(func(seed, data, split), data + split,
+					     size - split), ==, expected);
+		}
+	}
+	/* and the dispatcher chose one of them */
+	g_assert_cmphex(proxy_header_crc32c(0, buf, sizeof(buf)), ==,
+			crc32c_reference(0, buf, sizeof(buf)));
+	g_rand_free(rand);
+}
+
 static void test_names(void)
 {
 	static const struct {
@@ -603,6 +755,7 @@ int main(int argc, char **argv)
 		g_free(path);
 	}
 	g_test_add_func("/v1/forms", test_v1_forms);
+	g_test_add_func("/v1/fast-path", test_v1_fast_path);
 	g_test_add_func("/v2/local-unspec", test_v2_local_and_unspec);
 	g_test_add_func("/v2/unix", test_v2_unix);
 	g_test_add_func("/v2/inet6", test_v2_inet6);
@@ -613,6 +766,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/validator-forms", test_validator_forms);
 	g_test_add_func("/tlv-next-bounds", test_tlv_next_bounds);
 	g_test_add_func("/crc32c", test_crc32c);
+	g_test_add_func("/crc32c/implementations",
+			test_crc32c_implementations);
 	g_test_add_func("/names", test_names);
 	test_malformed_register();
 	test_encode_register();
