@@ -637,7 +637,18 @@ static void haproxy_tlv_start_preaccepted(void)
 	};
 
 	preaccepted_listen_fd = -1;
-	(void)net_getpeername(conn.fd, &conn.remote_ip, &conn.remote_port);
+	master_service_client_connection_created(master_service);
+	if (net_getpeername(conn.fd, &conn.remote_ip, &conn.remote_port) < 0) {
+		/* The peer left while this process was starting (HAProxy's
+		   health checks do): without its address nobody can tell
+		   whether it may send a header. Core would go on with an
+		   empty address. */
+		e_debug(haproxy_tlv_event, "Connection closed before this "
+			"process could read it: getpeername() failed: %m");
+		master_service_client_connection_handled(master_service,
+							 &conn);
+		return;
+	}
 	(void)net_getsockname(conn.fd, &conn.local_ip, &conn.local_port);
 	conn.real_remote_ip = conn.remote_ip;
 	conn.real_remote_port = conn.remote_port;
@@ -645,7 +656,6 @@ static void haproxy_tlv_start_preaccepted(void)
 	conn.real_local_port = conn.local_port;
 	net_set_nonblock(conn.fd, TRUE);
 
-	master_service_client_connection_created(master_service);
 	master_service_client_connection_callback(master_service, &conn);
 }
 #else
