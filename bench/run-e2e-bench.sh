@@ -192,7 +192,9 @@ function ratio(a, b) { return b == 0 ? 0 : a / b }
 	conns[s] += v["connections"]; fails[s] += v["failures"]
 	secs[s] += v["seconds"]
 	rate[s] += v["per_sec"]
-	p50[s] = p50[s] " " v["p50_us"]; p99[s] = p99[s] " " v["p99_us"]
+	if (v["connections"] > 0) {
+		p50[s] = p50[s] " " v["p50_us"]; p99[s] = p99[s] " " v["p99_us"]
+	}
 	# per round, for the spread of the ratios
 	rrate[s, r] = v["per_sec"]
 	if (v["ticks"] != "x") {
