@@ -1,7 +1,8 @@
 /* End-to-end load client for pop3-login: CONCURRENCY threads each loop
    connect, [PROXY v2 header], greeting, [AUTH EXTERNAL], QUIT for SECONDS,
    then print connections per second and the p50/p99 latency from connect
-   to greeting.
+   to greeting, the run's length and its failures; the first failure's
+   reason goes to stderr.
    Usage: e2e-client PORT none|header|external CONCURRENCY SECONDS */
 
 #include <arpa/inet.h>
@@ -30,6 +31,9 @@ static size_t header_size;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static double *samples;
 static size_t sample_count, failures;
+static char first_failure[160];
+static __thread const char *failure_reason;
+static __thread char failure_line[120];
 
 static double now(void)
 {
@@ -104,27 +108,41 @@ static int one_connection(double *latency_r)
 	addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	line[0] = '\0';
+	failure_reason = "connect";
 	if (connect(fd, &addr.sa, sizeof(addr.sin)) < 0)
 		goto out;
+	failure_reason = "sending the header";
 	if (mode != MODE_NONE &&
 	    send(fd, header, header_size, MSG_NOSIGNAL) != (ssize_t)header_size)
 		goto out;
+	failure_reason = "greeting";
 	if (read_line(fd, line, sizeof(line)) < 0 || strncmp(line, "+OK", 3) != 0)
 		goto out;
 	*latency_r = now() - start;
 	if (mode == MODE_EXTERNAL) {
 		static const char auth[] = "AUTH EXTERNAL =\r\n";
+		line[0] = '\0';
+		failure_reason = "AUTH EXTERNAL";
 		if (send(fd, auth, sizeof(auth) - 1, MSG_NOSIGNAL) < 0 ||
 		    read_line(fd, line, sizeof(line)) < 0 ||
 		    strncmp(line, "+OK", 3) != 0)
 			goto out;
 	}
 	static const char quit[] = "QUIT\r\n";
+	line[0] = '\0';
+	failure_reason = "QUIT";
 	if (send(fd, quit, sizeof(quit) - 1, MSG_NOSIGNAL) < 0 ||
 	    read_line(fd, line, sizeof(line)) < 0)
 		goto out;
 	ret = 0;
 out:
+	if (ret < 0) {
+		line[strcspn(line, "\r\n")] = '\0';
+		snprintf(failure_line, sizeof(failure_line), "%s: %s",
+			 failure_reason,
+			 line[0] != '\0' ? line : "no answer (connection closed)");
+	}
 	close(fd);
 	return ret;
 }
@@ -138,9 +156,11 @@ static void *worker(void *context)
 		int ret = one_connection(&latency);
 
 		pthread_mutex_lock(&lock);
-		if (ret < 0)
-			failures++;
-		else if (sample_count < MAX_SAMPLES)
+		if (ret < 0) {
+			if (failures++ == 0)
+				snprintf(first_failure, sizeof(first_failure),
+					 "%s", failure_line);
+		} else if (sample_count < MAX_SAMPLES)
 			samples[sample_count++] = latency;
 		pthread_mutex_unlock(&lock);
 	}
@@ -183,8 +203,11 @@ int main(int argc, char **argv)
 	double elapsed = now() - start;
 
 	qsort(samples, sample_count, sizeof(double), cmp_double);
-	printf("connections=%zu failures=%zu per_sec=%.1f p50_us=%.1f p99_us=%.1f\n",
-	       sample_count, failures, sample_count / elapsed,
+	if (failures > 0)
+		fprintf(stderr, "first failure: %s\n", first_failure);
+	printf("connections=%zu failures=%zu seconds=%.2f per_sec=%.1f "
+	       "p50_us=%.1f p99_us=%.1f\n",
+	       sample_count, failures, elapsed, sample_count / elapsed,
 	       sample_count == 0 ? 0 : samples[sample_count / 2] * 1e6,
 	       sample_count == 0 ? 0 : samples[sample_count * 99 / 100] * 1e6);
 	return failures == 0 ? 0 : 1;
