@@ -300,6 +300,9 @@ encode_ssl(struct encoder *enc, const struct proxy_header *hdr,
 		{ PROXY_HEADER_TLV_SSL_KEY_ALG, &hdr->ssl_key_alg },
 		{ PROXY_HEADER_TLV_SSL_SIG_ALG, &hdr->ssl_sig_alg },
 		{ PROXY_HEADER_TLV_SSL_CIPHER, &hdr->ssl_cipher },
+		{ PROXY_HEADER_TLV_SSL_GROUP, &hdr->ssl_group },
+		{ PROXY_HEADER_TLV_SSL_SIG_SCHEME, &hdr->ssl_sig_scheme },
+		{ PROXY_HEADER_TLV_SSL_CLIENT_CERT, &hdr->ssl_client_cert },
 	};
 	const char *too_long = "SSL TLV is longer than 65535 bytes";
 	size_t length_pos = begin_tlv(enc, PROXY_HEADER_TLV_SSL);
@@ -368,7 +371,9 @@ has_ssl_fields(const struct proxy_header *hdr,
 	return hdr->ssl_client != 0 || hdr->ssl_verify != 0 ||
 		hdr->ssl_version.data != NULL || hdr->ssl_cn.data != NULL ||
 		hdr->ssl_cipher.data != NULL || hdr->ssl_sig_alg.data != NULL ||
-		hdr->ssl_key_alg.data != NULL || raw->ssl_count > 0;
+		hdr->ssl_key_alg.data != NULL || hdr->ssl_group.data != NULL ||
+		hdr->ssl_sig_scheme.data != NULL ||
+		hdr->ssl_client_cert.data != NULL || raw->ssl_count > 0;
 }
 
 static bool
@@ -453,12 +458,6 @@ size_t proxy_header_encode(const struct proxy_header *hdr,
 
 	if (size == 0)
 		return 0;
-	/* no use sending what every decoder of this library refuses */
-	if (size > PROXY_HEADER_MAX_SIZE) {
-		*reason_r = "header is longer than the 2048 bytes the decoder "
-			"accepts";
-		return 0;
-	}
 	if (size > buf_size) {
 		*reason_r = "header does not fit in the buffer";
 		return 0;

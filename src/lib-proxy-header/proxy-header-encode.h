@@ -13,9 +13,6 @@
 
 #include "proxy-header.h"
 
-/* The protocol's own limit: a 16-bit length after the fixed part */
-#define PROXY_HEADER_V2_PROTOCOL_MAX_SIZE (PROXY_HEADER_V2_FIXED_SIZE + 65535)
-
 /* TLVs that have no field of their own in struct proxy_header, written
    as they are, whatever their type, after the ones that have: NOOP,
    custom, experimental and unassigned types at the top level (tlvs),
@@ -36,7 +33,8 @@ struct proxy_header_raw_tlvs {
    its data is not NULL (an empty value stays an empty TLV), the CRC32C
    TLV when have_crc32c (its value computed over the header), the SSL TLV
    when have_ssl. TLVs come in HAProxy's order: CRC32C, ALPN, AUTHORITY,
-   UNIQUE_ID, SSL (VERSION, CN, KEY_ALG, SIG_ALG, CIPHER), NETNS, then the
+   UNIQUE_ID, SSL (VERSION, CN, KEY_ALG, SIG_ALG, CIPHER, GROUP, SIG_SCHEME,
+   CLIENT_CERT), NETNS, then the
    raw ones. What the decoder derives is ignored: size, tlvs, crc32c,
    noop_count, unknown_tlv_count, unknown_ssl_tlv_count.
 
@@ -45,18 +43,16 @@ struct proxy_header_raw_tlvs {
    The transport is not written in v1 (TCP4/TCP6 say STREAM).
 
    Returns the header's size, or 0 with *reason_r set to a static string
-   when the header cannot be expressed, is longer than
-   PROXY_HEADER_MAX_SIZE (what the decoder accepts) or does not fit in
-   buf_size bytes. On failure buf's contents are unspecified, but nothing
+   when the header cannot be expressed (a v2 length over 65535) or does not
+   fit in buf_size bytes. A header over PROXY_HEADER_MAX_SIZE is written:
+   decoders may be given a larger maximum, or be tested with one. On failure buf's contents are unspecified, but nothing
    beyond buf_size is written. */
 size_t proxy_header_encode(const struct proxy_header *hdr,
 			   const struct proxy_header_raw_tlvs *raw,
 			   unsigned char *buf, size_t buf_size,
 			   const char **reason_r);
 
-/* The size proxy_header_encode() would write without the
-   PROXY_HEADER_MAX_SIZE cap, writing nothing (to say how much too long a
-   header is). 0 with *reason_r set when it cannot be expressed at all. */
+/* The size proxy_header_encode() would write, writing nothing. 0 with *reason_r set when it cannot be expressed at all. */
 size_t proxy_header_encoded_size(const struct proxy_header *hdr,
 				 const struct proxy_header_raw_tlvs *raw,
 				 const char **reason_r);

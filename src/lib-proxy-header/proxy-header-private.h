@@ -23,7 +23,7 @@ proxy_header_decode_v1_strict(const unsigned char *data, size_t size,
 			      const char **reason_r);
 enum proxy_header_result
 proxy_header_decode_v2(const unsigned char *data, size_t size,
-		       struct proxy_header *hdr, size_t *need_r,
+		       size_t max_size, struct proxy_header *hdr, size_t *need_r,
 		       const char **reason_r);
 /* Decode the TLV block of a complete v2 header */
 bool proxy_header_decode_tlvs(const unsigned char *header,
@@ -51,6 +51,12 @@ proxy_header_crc32c_impls(const struct proxy_header_crc32c_impl **impls_r);
 static inline uint16_t proxy_header_be16(const unsigned char *p)
 {
 	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t proxy_header_le32(const unsigned char *p)
+{
+	return ((uint32_t)p[3] << 24) | ((uint32_t)p[2] << 16) |
+		((uint32_t)p[1] << 8) | (uint32_t)p[0];
 }
 
 static inline uint32_t proxy_header_be32(const unsigned char *p)

@@ -210,6 +210,29 @@ decode_ssl_sub_tlv(const struct proxy_header_tlv *tlv,
 			check_text(&tlv->value, "SSL KEY_ALG is empty",
 				   "SSL KEY_ALG contains a control character",
 				   reason_r);
+	case PROXY_HEADER_TLV_SSL_GROUP:
+		return set_once(&hdr->ssl_group, tlv,
+				"SSL TLV has more than one GROUP", reason_r) &&
+			check_text(&tlv->value, "SSL GROUP is empty",
+				   "SSL GROUP contains a control character",
+				   reason_r);
+	case PROXY_HEADER_TLV_SSL_SIG_SCHEME:
+		return set_once(&hdr->ssl_sig_scheme, tlv,
+				"SSL TLV has more than one SIG_SCHEME",
+				reason_r) &&
+			check_text(&tlv->value, "SSL SIG_SCHEME is empty",
+				   "SSL SIG_SCHEME contains a control character",
+				   reason_r);
+	case PROXY_HEADER_TLV_SSL_CLIENT_CERT:
+		/* DER is checked by whoever parses it; here only that a
+		   certificate is there at all */
+		if (tlv->value.size == 0) {
+			*reason_r = "SSL CLIENT_CERT is empty";
+			return false;
+		}
+		return set_once(&hdr->ssl_client_cert, tlv,
+				"SSL TLV has more than one CLIENT_CERT",
+				reason_r);
 	}
 	hdr->unknown_ssl_tlv_count++;
 	return true;
@@ -251,7 +274,7 @@ decode_ssl(const struct proxy_header_bytes *value, struct proxy_header *hdr,
 	if ((hdr->ssl_client & PROXY_HEADER_CLIENT_SSL) == 0 &&
 	    ((hdr->ssl_client & (PROXY_HEADER_CLIENT_CERT_CONN |
 				 PROXY_HEADER_CLIENT_CERT_SESS)) != 0 ||
-	     hdr->ssl_cn.data != NULL)) {
+	     hdr->ssl_cn.data != NULL || hdr->ssl_client_cert.data != NULL)) {
 		*reason_r = "SSL TLV has client certificate data without "
 			"the SSL client flag";
 		return false;

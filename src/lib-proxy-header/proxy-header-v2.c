@@ -95,7 +95,7 @@ static void v2_parse_addresses(const unsigned char *p, struct proxy_header *hdr)
 
 enum proxy_header_result
 proxy_header_decode_v2(const unsigned char *data, size_t size,
-		       struct proxy_header *hdr, size_t *need_r,
+		       size_t max_size, struct proxy_header *hdr, size_t *need_r,
 		       const char **reason_r)
 {
 	size_t total, block;
@@ -108,8 +108,8 @@ proxy_header_decode_v2(const unsigned char *data, size_t size,
 		return PROXY_HEADER_INVALID;
 
 	total = PROXY_HEADER_V2_FIXED_SIZE + proxy_header_be16(data + 14);
-	if (total > PROXY_HEADER_V2_MAX_SIZE) {
-		*reason_r = "v2 header is longer than the 2048 bytes accepted";
+	if (total > max_size) {
+		*reason_r = "v2 header is longer than the maximum header size";
 		return PROXY_HEADER_INVALID;
 	}
 	block = v2_address_block_size(hdr->family);

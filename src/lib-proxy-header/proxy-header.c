@@ -19,6 +19,15 @@ proxy_header_decode(const unsigned char *data, size_t size,
 		    struct proxy_header *hdr, size_t *need_r,
 		    const char **reason_r)
 {
+	return proxy_header_decode_max(data, size, PROXY_HEADER_MAX_SIZE,
+				       hdr, need_r, reason_r);
+}
+
+enum proxy_header_result
+proxy_header_decode_max(const unsigned char *data, size_t size,
+			size_t max_size, struct proxy_header *hdr,
+			size_t *need_r, const char **reason_r)
+{
 	memset(hdr, 0, sizeof(*hdr));
 	*need_r = 0;
 	*reason_r = NULL;
@@ -28,8 +37,8 @@ proxy_header_decode(const unsigned char *data, size_t size,
 		   compiler does inline */
 		if (memcmp(data, PROXY_HEADER_V2_SIGNATURE,
 			   PROXY_HEADER_V2_SIGNATURE_SIZE) == 0)
-			return proxy_header_decode_v2(data, size, hdr, need_r,
-						      reason_r);
+			return proxy_header_decode_v2(data, size, max_size,
+						      hdr, need_r, reason_r);
 		if (memcmp(data, PROXY_HEADER_V1_SIGNATURE,
 			   PROXY_HEADER_V1_SIGNATURE_SIZE) == 0)
 			return proxy_header_decode_v1(data, size, hdr, need_r,
@@ -39,7 +48,8 @@ proxy_header_decode(const unsigned char *data, size_t size,
 		return PROXY_HEADER_NEED_MORE;
 	} else if (prefix_matches(data, size, PROXY_HEADER_V2_SIGNATURE,
 				  PROXY_HEADER_V2_SIGNATURE_SIZE)) {
-		return proxy_header_decode_v2(data, size, hdr, need_r, reason_r);
+		return proxy_header_decode_v2(data, size, max_size, hdr,
+					      need_r, reason_r);
 	} else if (prefix_matches(data, size, PROXY_HEADER_V1_SIGNATURE,
 				  PROXY_HEADER_V1_SIGNATURE_SIZE)) {
 		return proxy_header_decode_v1(data, size, hdr, need_r, reason_r);
@@ -112,6 +122,12 @@ const char *proxy_header_tlv_type_name(uint8_t type)
 		return "SSL_SIG_ALG";
 	case PROXY_HEADER_TLV_SSL_KEY_ALG:
 		return "SSL_KEY_ALG";
+	case PROXY_HEADER_TLV_SSL_GROUP:
+		return "SSL_GROUP";
+	case PROXY_HEADER_TLV_SSL_SIG_SCHEME:
+		return "SSL_SIG_SCHEME";
+	case PROXY_HEADER_TLV_SSL_CLIENT_CERT:
+		return "SSL_CLIENT_CERT";
 	case PROXY_HEADER_TLV_NETNS:
 		return "NETNS";
 	}

@@ -15,13 +15,16 @@
 #define PROXY_HEADER_V1_MAX_SIZE 107
 /* The fixed part of a v2 header: signature, ver_cmd, fam, len. */
 #define PROXY_HEADER_V2_FIXED_SIZE 16
-/* Largest v2 header accepted. The protocol allows 16+65535, but everything
-   HAProxy sends (addresses, SSL with CN and cipher, 255-byte authority,
-   128-byte unique-id, CRC32C) fits in well under 1 KiB. A larger cap would
-   only let an unauthenticated peer make every login process buffer more. */
-#define PROXY_HEADER_V2_MAX_SIZE 2048
-/* The most bytes a caller ever needs to look at to decode one header. */
-#define PROXY_HEADER_MAX_SIZE PROXY_HEADER_V2_MAX_SIZE
+/* The protocol's own limit: a 16-bit length after the fixed part */
+#define PROXY_HEADER_V2_MAX_SIZE (PROXY_HEADER_V2_FIXED_SIZE + 65535)
+/* Largest header proxy_header_decode() accepts; proxy_header_decode_max()
+   takes another. Without a certificate everything HAProxy sends fits in
+   well under 1 KiB; a client certificate (SSL CLIENT_CERT, or a custom TLV
+   with it in hex or base64) takes 1-6 KiB more. Anything larger only lets
+   an unauthenticated peer make a login process buffer more. */
+#define PROXY_HEADER_DEFAULT_MAX_SIZE 16384
+/* The most bytes a caller of proxy_header_decode() needs to look at */
+#define PROXY_HEADER_MAX_SIZE PROXY_HEADER_DEFAULT_MAX_SIZE
 
 #define PROXY_HEADER_UNIQUE_ID_MAX_SIZE 128
 #define PROXY_HEADER_UNIX_PATH_SIZE 108
@@ -65,8 +68,15 @@ enum proxy_header_tlv_type {
 	PROXY_HEADER_TLV_SSL_CIPHER = 0x23,
 	PROXY_HEADER_TLV_SSL_SIG_ALG = 0x24,
 	PROXY_HEADER_TLV_SSL_KEY_ALG = 0x25,
+	PROXY_HEADER_TLV_SSL_GROUP = 0x26,
+	PROXY_HEADER_TLV_SSL_SIG_SCHEME = 0x27,
+	PROXY_HEADER_TLV_SSL_CLIENT_CERT = 0x28,
 	PROXY_HEADER_TLV_NETNS = 0x30,
 	PROXY_HEADER_TLV_CUSTOM_MIN = 0xE0,
+	/* cloud load balancers' custom TLVs */
+	PROXY_HEADER_TLV_GCP = 0xE0,
+	PROXY_HEADER_TLV_AWS = 0xEA,
+	PROXY_HEADER_TLV_AZURE = 0xEE,
 	PROXY_HEADER_TLV_CUSTOM_MAX = 0xEF,
 	PROXY_HEADER_TLV_EXPERIMENT_MIN = 0xF0,
 	PROXY_HEADER_TLV_EXPERIMENT_MAX = 0xF7,
@@ -120,6 +130,9 @@ struct proxy_header {
 	uint32_t ssl_verify;
 	struct proxy_header_bytes ssl_version, ssl_cn, ssl_cipher;
 	struct proxy_header_bytes ssl_sig_alg, ssl_key_alg;
+	struct proxy_header_bytes ssl_group, ssl_sig_scheme;
+	/* the client certificate in DER, not parsed here: not empty */
+	struct proxy_header_bytes ssl_client_cert;
 
 	unsigned int noop_count;
 	/* TLVs whose type is none of the above (custom, experimental,
@@ -140,11 +153,46 @@ enum proxy_header_result
 proxy_header_decode(const unsigned char *data, size_t size,
 		    struct proxy_header *hdr, size_t *need_r,
 		    const char **reason_r);
+/* The same, accepting headers of up to max_size bytes (at least
+   PROXY_HEADER_V1_MAX_SIZE, at most PROXY_HEADER_V2_MAX_SIZE) */
+enum proxy_header_result
+proxy_header_decode_max(const unsigned char *data, size_t size,
+			size_t max_size, struct proxy_header *hdr,
+			size_t *need_r, const char **reason_r);
 
 /* Iterate the raw top-level TLVs of a decoded v2 header. *pos starts at 0.
    Returns false after the last one. */
 bool proxy_header_tlv_next(const struct proxy_header *hdr, size_t *pos,
 			   struct proxy_header_tlv *tlv_r);
+
+enum proxy_header_find_result {
+	PROXY_HEADER_FIND_ABSENT = 0,
+	PROXY_HEADER_FIND_FOUND,
+	/* reason_r says what is wrong: more than one, or a bad value */
+	PROXY_HEADER_FIND_INVALID,
+};
+
+/* The one top-level TLV of this type. Types the decoder knows have fields
+   of their own; this is for custom ones, which it leaves alone. */
+enum proxy_header_find_result
+proxy_header_tlv_find(const struct proxy_header *hdr, uint8_t type,
+		      struct proxy_header_tlv *tlv_r, const char **reason_r);
+
+/* Cloud load balancers' TLVs, each checked only when asked for: the same
+   custom types may mean something else behind another proxy. */
+/* AWS (0xEA, subtype 0x01): the VPC endpoint id, printable ASCII */
+enum proxy_header_find_result
+proxy_header_aws_vpce_id(const struct proxy_header *hdr,
+			 struct proxy_header_bytes *id_r, const char **reason_r);
+/* Azure (0xEE, subtype 0x01): the private endpoint's link id, sent
+   little-endian */
+enum proxy_header_find_result
+proxy_header_azure_link_id(const struct proxy_header *hdr, uint32_t *id_r,
+			   const char **reason_r);
+/* GCP (0xE0): the Private Service Connect connection id, big-endian */
+enum proxy_header_find_result
+proxy_header_gcp_psc_id(const struct proxy_header *hdr, uint64_t *id_r,
+			const char **reason_r);
 
 /* The client presented a certificate (on this connection or the resumed
    session) */

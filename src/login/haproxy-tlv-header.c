@@ -45,8 +45,9 @@ haproxy_tlv_header_import(const unsigned char *data,
 	/* Decoding the copy again gives a view whose byte ranges all point
 	   into it, without a list of them to keep in step with the decoder.
 	   The same bytes decode the same. */
-	result = proxy_header_decode(copy, hdr->size, &header->hdr, &need,
-				     &reason);
+	result = proxy_header_decode_max(copy, hdr->size,
+					 PROXY_HEADER_V2_MAX_SIZE,
+					 &header->hdr, &need, &reason);
 	i_assert(result == PROXY_HEADER_COMPLETE &&
 		 header->hdr.size == hdr->size);
 

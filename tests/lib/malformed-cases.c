@@ -96,9 +96,9 @@ const struct malformed_case malformed_cases[] = {
 	{ "v2-unix-short", .raw = SIG "21 31 00d7",
 	  .reason = "too short for its address family" },
 	{ "v2-over-cap", .raw = SIG "21 11 fff0",
-	  .reason = "longer than the 2048 bytes" },
-	{ "v2-just-over-cap", .raw = SIG "21 11 07f1",
-	  .reason = "longer than the 2048 bytes" },
+	  .reason = "longer than the maximum header size" },
+	{ "v2-just-over-cap", .raw = SIG "21 11 3ff1",
+	  .reason = "longer than the maximum header size" },
 
 	/* TLV framing */
 	{ "tlv-truncated-header", .ver_fam = "21 11", .body = ADDRS "01 00",

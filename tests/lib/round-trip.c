@@ -162,6 +162,12 @@ tlv_fields_difference(const struct proxy_header *a,
 		return "ssl_sig_alg";
 	if (!bytes_equal(&a->ssl_key_alg, &b->ssl_key_alg))
 		return "ssl_key_alg";
+	if (!bytes_equal(&a->ssl_group, &b->ssl_group))
+		return "ssl_group";
+	if (!bytes_equal(&a->ssl_sig_scheme, &b->ssl_sig_scheme))
+		return "ssl_sig_scheme";
+	if (!bytes_equal(&a->ssl_client_cert, &b->ssl_client_cert))
+		return "ssl_client_cert";
 	return NULL;
 }
 

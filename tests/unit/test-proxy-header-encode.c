@@ -179,7 +179,7 @@ set_tlvs(struct proxy_header *hdr, struct test_tlvs *t, unsigned int mask)
 		hdr->unique_id = proxy_header_str("");
 	if ((mask & (1u << KIND_SSL)) != 0) {
 		set_ssl(hdr, (1u << SSL_SUB_COUNT) - 1);
-		t->ssl_tlvs[t->raw.ssl_count++] = tlv(0x26, "x", 1);
+		t->ssl_tlvs[t->raw.ssl_count++] = tlv(0x29, "x", 1);
 	}
 	if ((mask & (1u << KIND_NETNS)) != 0)
 		hdr->netns = proxy_header_str("mailns");
@@ -277,7 +277,7 @@ static void test_v2_ssl_combinations(void)
 		hdr.ssl_client = (uint8_t)client;
 		hdr.ssl_verify = verify_results[v];
 		if ((sub & (1u << SSL_SUB_UNKNOWN)) != 0) {
-			t.ssl_tlvs[t.raw.ssl_count++] = tlv(0x26, "x", 1);
+			t.ssl_tlvs[t.raw.ssl_count++] = tlv(0x29, "x", 1);
 			t.ssl_tlvs[t.raw.ssl_count++] = tlv(0x2f, NULL, 0);
 		}
 
@@ -337,7 +337,7 @@ static void test_v2_tlv_order(void)
 	static const uint8_t expected_ssl[] = {
 		PROXY_HEADER_TLV_SSL_VERSION, PROXY_HEADER_TLV_SSL_CN,
 		PROXY_HEADER_TLV_SSL_KEY_ALG, PROXY_HEADER_TLV_SSL_SIG_ALG,
-		PROXY_HEADER_TLV_SSL_CIPHER, 0x26,
+		PROXY_HEADER_TLV_SSL_CIPHER, 0x29,
 	};
 	unsigned char buf[PROXY_HEADER_MAX_SIZE];
 	struct proxy_header hdr, decoded, ssl_view;
@@ -632,7 +632,7 @@ static void test_refused_fields(void)
 	assert_refused(&hdr, NULL, "SSL fields are set without have_ssl");
 	v2_inet(&hdr);
 	raw_init(&t);
-	t.ssl_tlvs[t.raw.ssl_count++] = tlv(0x26, "x", 1);
+	t.ssl_tlvs[t.raw.ssl_count++] = tlv(0x29, "x", 1);
 	assert_refused(&hdr, &t.raw, "SSL fields are set without have_ssl");
 
 	memset(long_path, 'p', sizeof(long_path));
@@ -682,8 +682,8 @@ static void test_refused_lengths(void)
 	v2_inet(&hdr);
 	set_ssl(&hdr, 0);
 	raw_init(&t);
-	t.ssl_tlvs[t.raw.ssl_count++] = tlv(0x26, value, big - 10);
-	t.ssl_tlvs[t.raw.ssl_count++] = tlv(0x26, value, 10);
+	t.ssl_tlvs[t.raw.ssl_count++] = tlv(0x29, value, big - 10);
+	t.ssl_tlvs[t.raw.ssl_count++] = tlv(0x29, value, 10);
 	assert_refused(&hdr, &t.raw, "SSL TLV is longer than 65535 bytes");
 
 	/* each TLV fits, the header does not */
@@ -740,16 +740,28 @@ static void test_decoder_cap(void)
 	g_assert_cmpuint(assert_round_trip(&hdr, &t.raw), ==,
 			 PROXY_HEADER_MAX_SIZE);
 
-	/* one byte more: refused even with room in the buffer, but its size
-	   is known, for an error message */
+	/* one byte more is written, and refused by the default maximum but
+	   not by a larger one */
 	inet_with_custom(&hdr, &t, value, largest_value + 1);
 	g_assert_cmpuint(proxy_header_encode(&hdr, &t.raw, buf, sizeof(buf),
-					     &reason), ==, 0);
-	g_assert_cmpstr(reason, ==, "header is longer than the 2048 bytes "
-			"the decoder accepts");
+					     &reason), ==,
+			 PROXY_HEADER_MAX_SIZE + 1);
 	g_assert_cmpuint(proxy_header_encoded_size(&hdr, &t.raw, &reason),
 			 ==, PROXY_HEADER_MAX_SIZE + 1);
-	g_assert_null(reason);
+	{
+		struct proxy_header decoded;
+		size_t need;
+
+		g_assert_cmpint(proxy_header_decode(buf, sizeof(buf), &decoded,
+						    &need, &reason), ==,
+				PROXY_HEADER_INVALID);
+		g_assert_cmpstr(reason, ==, "v2 header is longer than the "
+				"maximum header size");
+		g_assert_cmpint(proxy_header_decode_max(buf, sizeof(buf),
+							sizeof(buf), &decoded,
+							&need, &reason), ==,
+				PROXY_HEADER_COMPLETE);
+	}
 	g_free(value);
 }
 

@@ -398,7 +398,7 @@ static void test_v2_tlvs(void)
 			 "f8 0001 ff"		/* future */
 			 "22 0002 6162"		/* sub-TLV type at top level */
 			 "20 000d 01 00000000"	/* SSL */
-			 "  26 0001 78"		/* unknown SSL sub-TLV */
+			 "  29 0001 78"		/* unknown SSL sub-TLV */
 			 "  21 0001 33", &hdr);
 	g_assert_cmpuint(hdr.noop_count, ==, 2);
 	g_assert_nonnull(hdr.unique_id.data);
