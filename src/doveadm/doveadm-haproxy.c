@@ -19,6 +19,7 @@
 #include "strnum.h"
 #include "proxy-header.h"
 #include "haproxy-tlv-cert.h"
+#include "haproxy-tlv-custom.h"
 #include "haproxy-tlv-fields.h"
 #include "haproxy-tlv-net.h"
 #include "doveadm-haproxy.h"
@@ -178,31 +179,56 @@ bool doveadm_haproxy_parse_tlv_type(const char *str, uint8_t *type_r)
 	return TRUE;
 }
 
-/* A name for a column and a field: letters, digits and _ */
+/* As the plugin's settings take them (src/settings): cert and named TLVs
+   in the custom range, names of a-z, 0-9 and _ */
+static bool is_custom_type(uint8_t type)
+{
+	return type >= PROXY_HEADER_TLV_CUSTOM_MIN &&
+		type <= PROXY_HEADER_TLV_CUSTOM_MAX;
+}
+
 static bool custom_name_is_valid(const char *name)
 {
-	if (*name == '\0')
+	size_t len = strlen(name);
+
+	if (len == 0 || len > HAPROXY_TLV_CUSTOM_NAME_MAX_LEN)
 		return FALSE;
 	for (; *name != '\0'; name++) {
-		if (!i_isalnum(*name) && *name != '_')
+		if (!((*name >= 'a' && *name <= 'z') ||
+		      (*name >= '0' && *name <= '9') || *name == '_'))
 			return FALSE;
 	}
 	return TRUE;
+}
+
+/* The enabled vendor whose TLV has this type, or NULL */
+static const char *
+vendor_of_type(const struct decode_options *opts, uint8_t type)
+{
+	if (opts->aws && type == PROXY_HEADER_TLV_AWS)
+		return "aws";
+	if (opts->azure && type == PROXY_HEADER_TLV_AZURE)
+		return "azure";
+	if (opts->gcp && type == PROXY_HEADER_TLV_GCP)
+		return "gcp";
+	return NULL;
 }
 
 static bool
 parse_decode_options(struct doveadm_cmd_context *cctx,
 		     struct decode_options *opts)
 {
-	const char *value, *const *words, *const *customs;
+	const char *value, *const *words, *const *customs, *vendor;
 
 	i_zero(opts);
 	t_array_init(&opts->custom, 4);
 	if (doveadm_cmd_param_str(cctx, "cert-tlv", &value) &&
 	    strcmp(value, "0") != 0 &&
-	    !doveadm_haproxy_parse_tlv_type(value, &opts->cert_tlv)) {
-		i_error("haproxy decode: Invalid -y '%s': a TLV type without "
-			"a field of its own (0xE1), or 0 for none", value);
+	    (!doveadm_haproxy_parse_tlv_type(value, &opts->cert_tlv) ||
+	     !is_custom_type(opts->cert_tlv))) {
+		i_error("haproxy decode: Invalid -y '%s': 0 for none or a "
+			"custom TLV type from 0xE0 to 0xEF, as "
+			"haproxy_tlv_cert_tlv", value);
 		return FALSE;
 	}
 
@@ -223,6 +249,12 @@ parse_decode_options(struct doveadm_cmd_context *cctx,
 			return FALSE;
 		}
 	}
+	if (opts->cert_tlv != 0 &&
+	    (vendor = vendor_of_type(opts, opts->cert_tlv)) != NULL) {
+		i_error("haproxy decode: -y 0x%02X is also the TLV of -w %s",
+			opts->cert_tlv, vendor);
+		return FALSE;
+	}
 
 	/* given once with every TYPE:NAME, as the setting has them, or
 	   one per -n */
@@ -237,10 +269,13 @@ parse_decode_options(struct doveadm_cmd_context *cctx,
 		if (colon == NULL ||
 		    !doveadm_haproxy_parse_tlv_type(
 			t_strdup_until(*words, colon), &custom.type) ||
+		    !is_custom_type(custom.type) ||
 		    !custom_name_is_valid(colon + 1)) {
 			i_error("haproxy decode: Invalid -n '%s': TYPE:NAME "
-				"as 0xE2:tenant, NAME of letters, digits and _",
-				*words);
+				"as haproxy_tlv_custom has them, a type from "
+				"0xE0 to 0xEF and a name of up to %u "
+				"characters a-z, 0-9 and _", *words,
+				HAPROXY_TLV_CUSTOM_NAME_MAX_LEN);
 			return FALSE;
 		}
 		custom.name = colon + 1;
@@ -251,6 +286,16 @@ parse_decode_options(struct doveadm_cmd_context *cctx,
 					"name is already used", *words);
 				return FALSE;
 			}
+		}
+		if (custom.type == opts->cert_tlv) {
+			i_error("haproxy decode: -n '%s': the type is also "
+				"-y's", *words);
+			return FALSE;
+		}
+		if ((vendor = vendor_of_type(opts, custom.type)) != NULL) {
+			i_error("haproxy decode: -n '%s': the type is also "
+				"the TLV of -w %s", *words, vendor);
+			return FALSE;
 		}
 		array_push_back(&opts->custom, &custom);
 	}
@@ -333,6 +378,7 @@ cert_values(const struct proxy_header *hdr, const struct decode_options *opts,
 	struct haproxy_tlv_cert_info info;
 	struct proxy_header_tlv tlv;
 	const char *error = NULL;
+	bool have_value = TRUE;
 	X509 *cert = NULL;
 
 	for (unsigned int i = 0; i < CERT_COLUMN_COUNT; i++)
@@ -349,6 +395,7 @@ cert_values(const struct proxy_header *hdr, const struct decode_options *opts,
 		case PROXY_HEADER_FIND_ABSENT:
 			return TRUE;
 		case PROXY_HEADER_FIND_INVALID:
+			have_value = FALSE;
 			break;
 		case PROXY_HEADER_FIND_FOUND:
 			cert = haproxy_tlv_cert_parse(tlv.value.data,
@@ -361,13 +408,15 @@ cert_values(const struct proxy_header *hdr, const struct decode_options *opts,
 	} else {
 		return TRUE;
 	}
+	/* what the value looked like, also when it does not parse */
+	if (have_value)
+		values[CERT_COLUMN_ENCODING] = cert_encoding_name(encoding);
 	if (cert == NULL) {
 		values[CERT_COLUMN_ERROR] = escape_str(error);
 		return FALSE;
 	}
 	haproxy_tlv_cert_describe(cert, &info);
 	X509_free(cert);
-	values[CERT_COLUMN_ENCODING] = cert_encoding_name(encoding);
 	values[CERT_COLUMN_SUBJECT] = escape_str(info.subject);
 	values[CERT_COLUMN_ISSUER] = escape_str(info.issuer);
 	values[CERT_COLUMN_SERIAL] = info.serial;
