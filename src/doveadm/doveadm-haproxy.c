@@ -153,7 +153,6 @@ static const char *verify_meaning(const struct proxy_header *hdr)
 	return X509_verify_cert_error_string(hdr->ssl_verify);
 }
 
-
 bool doveadm_haproxy_parse_tlv_type(const char *str, uint8_t *type_r)
 {
 	unsigned int type;
@@ -426,75 +425,68 @@ cert_values(const struct proxy_header *hdr, const struct decode_options *opts,
 	return TRUE;
 }
 
-/* The vendor and named custom columns: names and values in the same
-   order; what is wrong with their TLVs in *errors */
+/* The vendor and named custom columns, names and values in the same
+   order */
+struct tlv_columns {
+	ARRAY_TYPE(const_string) names, values;
+	/* what is wrong with their TLVs: "column: reason; ..." */
+	string_t *errors;
+};
+
+static void
+tlv_column(struct tlv_columns *cols, const char *name,
+	   enum proxy_header_find_result ret, const char *value,
+	   const char *reason)
+{
+	if (ret != PROXY_HEADER_FIND_FOUND)
+		value = "";
+	if (ret == PROXY_HEADER_FIND_INVALID) {
+		if (str_len(cols->errors) > 0)
+			str_append(cols->errors, "; ");
+		str_printfa(cols->errors, "%s: %s", name, reason);
+	}
+	array_push_back(&cols->names, &name);
+	array_push_back(&cols->values, &value);
+}
+
 static void
 tlv_values(const struct proxy_header *hdr, const struct decode_options *opts,
-	   ARRAY_TYPE(const_string) *names, ARRAY_TYPE(const_string) *values,
-	   string_t *errors)
+	   struct tlv_columns *cols)
 {
 	enum proxy_header_find_result ret;
 	const struct decode_custom *custom;
 	struct proxy_header_bytes bytes;
 	struct proxy_header_tlv tlv;
-	const char *name, *value, *reason;
+	const char *reason = NULL;
 	uint32_t id32;
 	uint64_t id64;
 
-	for (unsigned int i = 0; i < 3; i++) {
-		value = "";
-		switch (i) {
-		case 0:
-			if (!opts->aws)
-				continue;
-			name = "aws_vpce_id";
-			ret = proxy_header_aws_vpce_id(hdr, &bytes, &reason);
-			if (ret == PROXY_HEADER_FIND_FOUND)
-				value = t_strndup(bytes.data, bytes.size);
-			break;
-		case 1:
-			if (!opts->azure)
-				continue;
-			name = "azure_link_id";
-			ret = proxy_header_azure_link_id(hdr, &id32, &reason);
-			if (ret == PROXY_HEADER_FIND_FOUND)
-				value = dec2str(id32);
-			break;
-		default:
-			if (!opts->gcp)
-				continue;
-			name = "gcp_psc_id";
-			ret = proxy_header_gcp_psc_id(hdr, &id64, &reason);
-			if (ret == PROXY_HEADER_FIND_FOUND)
-				value = dec2str(id64);
-			break;
-		}
-		if (ret == PROXY_HEADER_FIND_INVALID) {
-			if (str_len(errors) > 0)
-				str_append(errors, "; ");
-			str_printfa(errors, "%s: %s", name, reason);
-		}
-		array_push_back(names, &name);
-		array_push_back(values, &value);
+	t_array_init(&cols->names, 8);
+	t_array_init(&cols->values, 8);
+	cols->errors = t_str_new(64);
+	if (opts->aws) {
+		ret = proxy_header_aws_vpce_id(hdr, &bytes, &reason);
+		tlv_column(cols, "aws_vpce_id", ret,
+			   ret != PROXY_HEADER_FIND_FOUND ? NULL :
+			   t_strndup(bytes.data, bytes.size), reason);
+	}
+	if (opts->azure) {
+		ret = proxy_header_azure_link_id(hdr, &id32, &reason);
+		tlv_column(cols, "azure_link_id", ret,
+			   ret != PROXY_HEADER_FIND_FOUND ? NULL :
+			   dec2str(id32), reason);
+	}
+	if (opts->gcp) {
+		ret = proxy_header_gcp_psc_id(hdr, &id64, &reason);
+		tlv_column(cols, "gcp_psc_id", ret,
+			   ret != PROXY_HEADER_FIND_FOUND ? NULL :
+			   dec2str(id64), reason);
 	}
 	array_foreach(&opts->custom, custom) {
-		name = t_strconcat("x_", custom->name, NULL);
-		value = "";
-		switch (proxy_header_tlv_find(hdr, custom->type, &tlv,
-					      &reason)) {
-		case PROXY_HEADER_FIND_ABSENT:
-			break;
-		case PROXY_HEADER_FIND_FOUND:
-			value = custom_value(&tlv.value);
-			break;
-		case PROXY_HEADER_FIND_INVALID:
-			if (str_len(errors) > 0)
-				str_append(errors, "; ");
-			str_printfa(errors, "%s: %s", name, reason);
-			break;
-		}
-		array_push_back(names, &name);
-		array_push_back(values, &value);
+		ret = proxy_header_tlv_find(hdr, custom->type, &tlv, &reason);
+		tlv_column(cols, t_strconcat("x_", custom->name, NULL), ret,
+			   ret != PROXY_HEADER_FIND_FOUND ? NULL :
+			   custom_value(&tlv.value), reason);
 	}
 }
 
@@ -505,16 +497,13 @@ print_decoded(const struct proxy_header *hdr, const struct decode_options *opts)
 {
 	const struct haproxy_tlv_field *field;
 	const char *cert[CERT_COLUMN_COUNT];
-	ARRAY_TYPE(const_string) tlv_names, tlv_vals;
-	string_t *tlv_errors = t_str_new(64);
+	struct tlv_columns tlvs;
 	const char *const *name, *const *value;
 	unsigned int i;
 	bool cert_ok;
 
 	cert_ok = cert_values(hdr, opts, cert);
-	t_array_init(&tlv_names, 8);
-	t_array_init(&tlv_vals, 8);
-	tlv_values(hdr, opts, &tlv_names, &tlv_vals, tlv_errors);
+	tlv_values(hdr, opts, &tlvs);
 
 	for (i = 0; i < HAPROXY_TLV_FIELD_COUNT; i++) {
 		if (haproxy_tlv_fields[i].name != NULL)
@@ -522,7 +511,7 @@ print_decoded(const struct proxy_header *hdr, const struct decode_options *opts)
 	}
 	for (i = 0; i < CERT_COLUMN_COUNT; i++)
 		doveadm_print_header_simple(cert_column_names[i]);
-	array_foreach(&tlv_names, name)
+	array_foreach(&tlvs.names, name)
 		doveadm_print_header_simple(*name);
 	doveadm_print_header_simple("tlv_error");
 	for (i = 0; i < HAPROXY_TLV_FIELD_COUNT; i++) {
@@ -538,16 +527,16 @@ print_decoded(const struct proxy_header *hdr, const struct decode_options *opts)
 	}
 	for (i = 0; i < CERT_COLUMN_COUNT; i++)
 		doveadm_print(cert[i]);
-	array_foreach(&tlv_vals, value)
+	array_foreach(&tlvs.values, value)
 		doveadm_print(*value);
-	doveadm_print(str_c(tlv_errors));
+	doveadm_print(str_c(tlvs.errors));
 
 	if (!cert_ok)
 		i_error("Invalid certificate in TLV %s: %s",
 			cert[CERT_COLUMN_TLV], cert[CERT_COLUMN_ERROR]);
-	if (str_len(tlv_errors) > 0)
-		i_error("Invalid TLV: %s", str_c(tlv_errors));
-	return cert_ok && str_len(tlv_errors) == 0;
+	if (str_len(tlvs.errors) > 0)
+		i_error("Invalid TLV: %s", str_c(tlvs.errors));
+	return cert_ok && str_len(tlvs.errors) == 0;
 }
 
 static void cmd_haproxy_decode(struct doveadm_cmd_context *cctx)
