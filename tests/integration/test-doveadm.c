@@ -444,6 +444,12 @@ static const struct test_case live_cases[] = {
 	/* the largest verify result is sent as it is: not verified */
 	{ "-s 192.0.2.104:1000 -e -c certuser -C -V 4294967295 "
 	  "127.0.0.1:{imap}", 69, "authenticate EXTERNAL FAILED a NO" },
+	/* the certificate itself in CLIENT_CERT: the username from it */
+	{ "-e -C -F {dir}/certs/client.pem 127.0.0.1:{imap}", 0,
+	  "authenticate EXTERNAL OK     a OK" },
+	/* ... and from the CN too, with the certificate's CN */
+	{ "-e -c certuser -C -F {dir}/certs/client.pem 127.0.0.1:{imap}", 0,
+	  "authenticate EXTERNAL OK     a OK" },
 	/* 16+12 address bytes, SSL TLV 3+5, VERSION 3+7, CN 3+1999 */
 	{ "-c {x1999} -C 127.0.0.1:{imap}", 0, "v2 PROXY, 2048 bytes" },
 	/* ... CN 3+65502: the largest header the protocol allows is sent,
