@@ -36,11 +36,40 @@ dir=$2
 # need that runtime loaded first in every Dovecot process that loads them,
 # although Dovecot itself is not instrumented. Dovecot's leaks are not
 # ours to report; the modules' errors end up in Dovecot's log.
+#
+# TEST_MEMCHECK_DIR (scripts/memcheck.sh): the reports go to files under
+# it instead, one directory per environment (the test directory itself is
+# removed when the test ends), the processes go on after a report so that
+# all of them are collected (the build has -fsanitize-recover=address) and
+# LeakSanitizer runs at each process's exit; scripts/memcheck-check.py
+# reads them (leaks only where one of our modules allocated).
 sanitizer_env=
-if [ -n "${TEST_SANITIZER_PRELOAD:-}" ]; then
+memcheck_dir=
+if [ -n "${TEST_MEMCHECK_DIR:-}" ] && [ "$cmd" != version ] && [ "$cmd" != stop ]; then
+	memcheck_dir=$TEST_MEMCHECK_DIR/$(basename "$2")
+fi
+if [ -n "${TEST_SANITIZER_PRELOAD:-}" ] && [ -n "$memcheck_dir" ]; then
+	# TEST_MEMCHECK_PRELOAD: tests/helpers/memcheck-nproc.c, without
+	# which LeakSanitizer cannot run in login processes
+	sanitizer_env="LD_PRELOAD=$TEST_SANITIZER_PRELOAD${TEST_MEMCHECK_PRELOAD:+:$TEST_MEMCHECK_PRELOAD}"
+	# verbosity=1: every process writes its file at start-up (the
+	# checker counts them); exitcode=0: a process's leaks do not change
+	# its exit status (Dovecot's log would show it as an error)
+	sanitizer_env="$sanitizer_env ASAN_OPTIONS=log_path=$memcheck_dir/asan:log_exe_name=1:verbosity=1:halt_on_error=0:detect_leaks=1:exitcode=0:malloc_context_size=30"
+	sanitizer_env="$sanitizer_env UBSAN_OPTIONS=log_path=$memcheck_dir/ubsan:log_exe_name=1:print_stacktrace=1:halt_on_error=0"
+elif [ -n "${TEST_SANITIZER_PRELOAD:-}" ]; then
 	sanitizer_env="LD_PRELOAD=$TEST_SANITIZER_PRELOAD"
 	sanitizer_env="$sanitizer_env ASAN_OPTIONS=detect_leaks=0:abort_on_error=1"
 	sanitizer_env="$sanitizer_env UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1"
+fi
+if [ -n "$memcheck_dir" ]; then
+	# written by processes running as the login and internal users
+	mkdir -p "$memcheck_dir"
+	chmod 1777 "$memcheck_dir"
+	# the test program (env.sh's parent), for the report
+	if [ "$cmd" = start ]; then
+		tr '\0' ' ' < /proc/$PPID/cmdline > "$memcheck_dir/program" || true
+	fi
 fi
 
 stop() {
@@ -130,6 +159,51 @@ import_environment {
 }
 default_vsz_limit = unlimited
 CONF
+fi
+# TEST_LOGIN_WRAPPER=valgrind (scripts/memcheck.sh valgrind): the four
+# login services run under valgrind memcheck through a wrapper script,
+# imap-login still with service_count = 1 (a valgrind per connection),
+# pop3-login with service_count = 0 (one for all); one text and one XML
+# log per process under TEST_MEMCHECK_DIR. Without a chroot: valgrind and
+# its suppressions are outside it. With a sanitizer build, the login
+# processes log their reports there too (also without a chroot).
+: > "$dir/memcheck.conf"
+if [ "${TEST_LOGIN_WRAPPER:-}" = valgrind ]; then
+	[ -n "$memcheck_dir" ] || {
+		echo "env.sh: TEST_LOGIN_WRAPPER=valgrind needs TEST_MEMCHECK_DIR" >&2
+		exit 1
+	}
+	libexecdir=$(sh "$here/../../build-aux/dovecot-config-var.sh" \
+		"${DOVECOT_CONFIG:-/usr/lib/dovecot/dovecot-config}" dovecot_pkglibexecdir)
+	cat > "$dir/login-wrapper.sh" <<WRAPPER
+#!/bin/sh
+# started by Dovecot's master as: login-wrapper.sh LOGIN-BINARY; the logs
+# are named after the service (tests find the process by them)
+name=\$(basename "\$1")
+exec valgrind --tool=memcheck --error-exitcode=99 \\
+	--leak-check=full --show-leak-kinds=definite \\
+	--errors-for-leak-kinds=definite --num-callers=40 \\
+	--suppressions=$here/../valgrind/dovecot.supp \\
+	--log-file=$memcheck_dir/valgrind-\$name-%p.log \\
+	--xml=yes --xml-file=$memcheck_dir/valgrind-\$name-%p.xml "\$@"
+WRAPPER
+	chmod 755 "$dir/login-wrapper.sh"
+	for name in imap pop3 submission managesieve; do
+		cat >> "$dir/memcheck.conf" <<CONF
+service $name-login {
+  executable = $dir/login-wrapper.sh $libexecdir/$name-login
+  chroot =
+}
+CONF
+	done
+elif [ -n "$memcheck_dir" ]; then
+	# anvil and ipc too: LeakSanitizer reads /proc, which their chroot
+	# (empty) does not have
+	for name in imap-login pop3-login submission-login \
+		managesieve-login anvil ipc; do
+		printf 'service %s {\n  chroot =\n}\n' "$name" \
+			>> "$dir/memcheck.conf"
+	done
 fi
 if [ -f "$dir/extra.conf" ]; then
 	sed "s|%DIR%|$dir|g" "$dir/extra.conf" > "$dir/extra-expanded.conf"
@@ -297,8 +371,26 @@ service managesieve-login {
 service imap {
   executable = imap
 }
+!include_try $dir/memcheck.conf
 CONF
 
+# Under valgrind a login process takes seconds to greet or to finish a
+# TLS handshake: HAProxy waits for it (the backend handshake counts in
+# timeout connect; timeout check) instead of failing after 5 s, or after
+# the health checks' 300 ms interval. imap-login is checked every 10 s
+# instead: each new imap-login process (service_count = 1) accepts one
+# connection, from its first listener that has one, and a check queued
+# on the imap listener while each valgrind starts would starve the other
+# listeners'.
+connect_timeout=5s
+check_timeout=
+imap_check_inter=300ms
+if [ "${TEST_LOGIN_WRAPPER:-}" = valgrind ]; then
+	connect_timeout=60s
+	check_timeout="
+    timeout check 60s"
+	imap_check_inter=10s
+fi
 c="$dir/certs"
 tls_bind="ssl crt $c/server-combined.pem ca-file $c/ca.pem verify optional"
 cat > "$dir/haproxy.cfg" <<CFG
@@ -311,9 +403,9 @@ global
 defaults
     mode tcp
     log global
-    timeout connect 5s
+    timeout connect $connect_timeout
     timeout client 60s
-    timeout server 60s
+    timeout server 60s$check_timeout
 
 # TLS terminated by HAProxy, client certificate forwarded (imap)
 listen imap-tls
@@ -391,7 +483,7 @@ listen imap-checked
     bind 127.0.0.1:$(h 9)
     option tcp-check
     tcp-check expect string "* OK"
-    server dovecot 127.0.0.1:$(d 0) send-proxy-v2 check inter 300ms
+    server dovecot 127.0.0.1:$(d 0) send-proxy-v2 check inter $imap_check_inter
 CFG
 
 # a test program's own HAProxy sections (test_env_start_full()), with

@@ -17,6 +17,14 @@
 
 #define TEST_CLIENT_READ_GUARD_SECS 20
 
+unsigned int test_guard_factor(void)
+{
+	const char *value = g_getenv("TEST_GUARD_FACTOR");
+	guint64 factor = value == NULL ? 1 : g_ascii_strtoull(value, NULL, 10);
+
+	return factor == 0 || factor > 100 ? 1 : (unsigned int)factor;
+}
+
 struct test_client {
 	int fd;
 	SSL_CTX *ctx;
@@ -61,7 +69,9 @@ test_client_connect_port(const char *src_ip, unsigned int src_port,
 {
 	union sockaddr_any dst;
 	socklen_t len;
-	struct timeval tv = { .tv_sec = TEST_CLIENT_READ_GUARD_SECS };
+	struct timeval tv = {
+		.tv_sec = TEST_CLIENT_READ_GUARD_SECS * test_guard_factor()
+	};
 	struct test_client *client;
 	int fd;
 

@@ -39,6 +39,10 @@ gboolean test_client_try_send(struct test_client *client, const void *data,
 			      gsize size);
 /* Bytes the server sent until it closed the connection */
 gsize test_client_read_until_closed(struct test_client *client);
+/* The guard times below (and the tests') multiplied: TEST_GUARD_FACTOR,
+   which scripts/memcheck.sh sets where every login process runs under
+   valgrind; 1 without it */
+unsigned int test_guard_factor(void);
 /* A line without CRLF, or NULL at EOF or error. Reads never wait more
    than a generous guard time, so a hung server fails the test instead of
    hanging it. */

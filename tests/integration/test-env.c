@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test-client.h"
 #include "test-env.h"
 
 #define TEST_LOG_WAIT_GUARD_MSECS 20000
@@ -100,19 +101,8 @@ static const char **env_start_argv(const char *extra_conf,
 	signal(SIGINT, stop_on_signal);
 	env_dir = g_dir_make_tmp("haproxy-tlv-XXXXXX", &error);
 	g_assert_no_error(error);
-	/* TEST_VALGRIND=1: pop3-login (one process for all its clients)
-	   runs under valgrind memcheck; logs in DIR/valgrind-PID.log */
-	char *conf = g_strconcat(extra_conf == NULL ? "" : extra_conf,
-		g_getenv("TEST_VALGRIND") == NULL ? "" :
-		"service pop3-login {\n"
-		"  executable = /usr/bin/valgrind --leak-check=full "
-		"--show-leak-kinds=definite --num-callers=30 "
-		"--log-file=%DIR%/valgrind-%p.log /usr/lib/dovecot/pop3-login\n"
-		"  chroot =\n"
-		"}\n", NULL);
-	if (conf[0] != '\0')
-		env_write_file("extra.conf", conf);
-	g_free(conf);
+	if (extra_conf != NULL)
+		env_write_file("extra.conf", extra_conf);
 	if (extra_haproxy_cfg != NULL)
 		env_write_file("extra-haproxy.cfg", extra_haproxy_cfg);
 	/* a port range per process and start: tests may run in parallel */
@@ -385,6 +375,16 @@ const char *test_env_dir(void)
 	return env_dir;
 }
 
+char *test_env_valgrind_pattern(const char *service)
+{
+	char *base = g_path_get_basename(env_dir);
+	char *pattern = g_strdup_printf("valgrind.*/%s/valgrind-%s-", base,
+					service);
+
+	g_free(base);
+	return pattern;
+}
+
 int test_env_doveadm(const char *args, const char *stdin_file,
 		     char **stdout_r, char **stderr_r)
 {
@@ -504,7 +504,8 @@ static GPtrArray *wait_lines(gsize mark, guint count,
 	for (unsigned int waited = 0; ; waited += 50) {
 		found = matching_lines(mark,
 				       (const char *const *)needles->pdata);
-		if (found->len >= count || waited >= TEST_LOG_WAIT_GUARD_MSECS)
+		if (found->len >= count ||
+		    waited >= TEST_LOG_WAIT_GUARD_MSECS * test_guard_factor())
 			break;
 		g_ptr_array_unref(found);
 		g_usleep(50 * 1000);

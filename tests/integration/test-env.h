@@ -70,6 +70,10 @@ unsigned int test_haproxy_port(enum test_haproxy_port port);
 /* A file under the environment's directory (certificates: certs/...) */
 char *test_env_path(const char *name);
 const char *test_env_dir(void);
+/* A pgrep -f pattern for a login service's processes (e.g. "pop3-login")
+   of this environment when they run under valgrind (scripts/memcheck.sh
+   valgrind): their command line is valgrind's, not Dovecot's title */
+char *test_env_valgrind_pattern(const char *service);
 /* Dovecot's processes run with the AddressSanitizer runtime (a build with
    -Db_sanitize=address) */
 gboolean test_env_sanitized(void);

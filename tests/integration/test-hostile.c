@@ -26,9 +26,9 @@ static unsigned int pop3_login_pid(void)
 {
 	char *title = g_strdup_printf("haproxy-tlv-test-%u/pop3-login",
 				      test_dovecot_port(DOVECOT_IMAP));
-	/* under TEST_VALGRIND the command line is valgrind's */
-	char *valgrind = g_strdup_printf("valgrind.*%s/valgrind",
-					 test_env_dir());
+	/* under valgrind (scripts/memcheck.sh) the command line
+	   is valgrind's */
+	char *valgrind = test_env_valgrind_pattern("pop3-login");
 	unsigned int pid = pgrep(title);
 
 	if (pid == 0)
@@ -141,7 +141,8 @@ static void test_fds_back_to_baseline(void)
 {
 	unsigned int fds = fds_after_clients_done();
 
-	for (unsigned int i = 0; i < 100 && fds > baseline_fds; i++) {
+	for (unsigned int i = 0; i < 100 * test_guard_factor() &&
+	     fds > baseline_fds; i++) {
 		g_usleep(100 * 1000);
 		fds = count_fds(pop3_login_pid());
 	}

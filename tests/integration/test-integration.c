@@ -243,7 +243,7 @@ static void wait_health_check_passed(const char *proxy)
 	g_free(haproxy_cli(cmd));
 	g_free(cmd);
 	/* checks every 300 ms; a generous guard for a busy machine */
-	for (unsigned int i = 0; i < 200; i++) {
+	for (unsigned int i = 0; i < 200 * test_guard_factor(); i++) {
 		g_free(status);
 		status = haproxy_server_status(proxy);
 		if (status != NULL && strcmp(status, "UP") == 0)

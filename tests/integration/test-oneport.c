@@ -213,7 +213,7 @@ static char *wait_session(gsize mark, const char *src_ip, const char *claimed)
 	char *rip = g_strdup_printf("rip=%s,", src_ip);
 	char *claimed_rip = g_strdup_printf("rip=%s,", claimed);
 
-	for (unsigned int i = 0; i < 200; i++) {
+	for (unsigned int i = 0; i < 200 * test_guard_factor(); i++) {
 		char *since = test_log_since(mark);
 
 		if (strstr(since, rip) != NULL ||

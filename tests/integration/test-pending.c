@@ -49,7 +49,7 @@
 	"log_debug = category=haproxy_tlv\n"
 
 /* Login processes resolve login_access_sockets in base_dir/login, their
-   chroot or (without one, as under TEST_VALGRIND) their working
+   chroot or (without one, as under scripts/memcheck.sh) their working
    directory: access_server_start() listens there */
 #define ACCESS_CONF \
 	"protocol pop3 {\n" \
@@ -93,11 +93,11 @@ pop3_connect(unsigned int src_port, enum test_dovecot_port dst)
 
 static unsigned int pop3_login_pid(void)
 {
-	/* the proctitle; under TEST_VALGRIND the command line is valgrind's */
+	/* the proctitle; under valgrind (scripts/memcheck.sh) the command line
+	   is valgrind's */
 	char *title = g_strdup_printf("haproxy-tlv-test-%u/pop3-login",
 				      test_dovecot_port(DOVECOT_IMAP));
-	char *valgrind = g_strdup_printf("valgrind.*%s/valgrind",
-					 test_env_dir());
+	char *valgrind = test_env_valgrind_pattern("pop3-login");
 	const char *patterns[] = { title, valgrind };
 	unsigned int pid = 0;
 
@@ -137,7 +137,7 @@ static unsigned int pop3_login_lowest_free_fd(void)
 }
 
 /* One connection without a header, served to its end: pop3-login has
-   then finished starting up (slow under TEST_VALGRIND) and connected to
+   then finished starting up (slow under valgrind) and connected to
    auth, so from here on its fds change only with the tests' connections */
 static void pop3_login_serve_one(void)
 {
@@ -315,7 +315,8 @@ static void assert_one_lookup(unsigned int before)
    assertion) */
 static void access_wait_holding(void)
 {
-	gint64 end = g_get_monotonic_time() + GUARD_USECS;
+	gint64 end = g_get_monotonic_time() +
+		GUARD_USECS * test_guard_factor();
 	gboolean holding;
 
 	g_mutex_lock(&access_server.lock);
