@@ -99,7 +99,10 @@ SEPARATOR = "=" * 65
 
 def check_asan(path, where, t):
     with open(path, errors="replace") as f:
-        text = f.read()
+        check_asan_text(f.read(), where, t)
+
+
+def check_asan_text(text, where, t):
     # the reports after the start-up lines verbosity=1 writes
     for report in text.split(SEPARATOR)[1:]:
         if "ERROR: LeakSanitizer: detected memory leaks" in report:
@@ -124,9 +127,37 @@ def check_asan(path, where, t):
             t.errors.append((where, line))
 
 
+LOG_PREFIX = re.compile(r"^\w+ +\d+ [\d:]+ ([\w-]+)(?:\([^)]*\))?"
+                        r"(?:<[^>]*>)*: \w+: ")
+
+
+def check_dovecot_log(path, where, t):
+    """A login process's sanitizer reports end up in Dovecot's log (its
+    stderr) rather than in the log_path files; one report's lines may
+    interleave with other processes' lines, so they are grouped by the
+    process name the log gives them"""
+    with open(path, errors="replace") as f:
+        lines = f.read().splitlines()
+    texts = {}
+    for line in lines:
+        m = LOG_PREFIX.match(line)
+        if m is None:
+            continue
+        texts.setdefault(m.group(1), []).append(line[m.end():])
+    for name, body in sorted(texts.items()):
+        text = "\n".join(body)
+        if not re.search(r"Sanitizer|runtime error:", text):
+            continue
+        check_asan_text(text, "%s (%s)" % (where, name), t)
+        check_ubsan_text(text, "%s (%s)" % (where, name), t)
+
+
 def check_ubsan(path, where, t):
     with open(path, errors="replace") as f:
-        text = f.read()
+        check_ubsan_text(f.read(), where, t)
+
+
+def check_ubsan_text(text, where, t):
     for report in re.split(r"\n(?=\S+:\d+:\d+: runtime error:)", text):
         if "runtime error:" in report:
             t.errors.append((where, report.strip()))
@@ -153,6 +184,9 @@ def main():
                 check_asan(path, where, t)
             elif mode == "asan" and name.startswith("ubsan."):
                 check_ubsan(path, where, t)
+            elif mode == "asan" and name in ("dovecot.log",
+                                             "dovecot.stdout"):
+                check_dovecot_log(path, where, t)
 
     for where, text in t.errors:
         print("ERROR in %s:\n%s\n" % (where, text))

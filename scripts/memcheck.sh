@@ -34,11 +34,13 @@ asan)
 		-Db_sanitize=address,undefined -Db_lundef=false \
 		-Dc_args=-fsanitize-recover=address
 	multiplier=2
-	# LeakSanitizer in login processes: tests/helpers/memcheck-nproc.c
+	export TEST_GUARD_FACTOR=2
+	# LeakSanitizer in login processes, and our modules named in its
+	# reports: tests/helpers/memcheck-preload.c
 	mkdir -p "$builddir"
-	cc -Wall -Wextra -shared -fPIC -o "$builddir/memcheck-nproc.so" \
-		tests/helpers/memcheck-nproc.c -ldl
-	TEST_MEMCHECK_PRELOAD=$(cd "$builddir" && pwd)/memcheck-nproc.so
+	cc -Wall -Wextra -shared -fPIC -o "$builddir/memcheck-preload.so" \
+		tests/helpers/memcheck-preload.c -ldl
+	TEST_MEMCHECK_PRELOAD=$(cd "$builddir" && pwd)/memcheck-preload.so
 	export TEST_MEMCHECK_PRELOAD
 	;;
 *)

@@ -375,6 +375,11 @@ const char *test_env_dir(void)
 	return env_dir;
 }
 
+gboolean test_env_valgrind(void)
+{
+	return g_strcmp0(g_getenv("TEST_LOGIN_WRAPPER"), "valgrind") == 0;
+}
+
 char *test_env_valgrind_pattern(const char *service)
 {
 	char *base = g_path_get_basename(env_dir);

@@ -70,6 +70,8 @@ unsigned int test_haproxy_port(enum test_haproxy_port port);
 /* A file under the environment's directory (certificates: certs/...) */
 char *test_env_path(const char *name);
 const char *test_env_dir(void);
+/* The login processes run under valgrind (scripts/memcheck.sh valgrind) */
+gboolean test_env_valgrind(void);
 /* A pgrep -f pattern for a login service's processes (e.g. "pop3-login")
    of this environment when they run under valgrind (scripts/memcheck.sh
    valgrind): their command line is valgrind's, not Dovecot's title */
