@@ -52,7 +52,7 @@ static void load_fixture(const char *dir, const char *name)
 }
 
 /* The largest valid header: SSL with every sub-TLV, ALPN, AUTHORITY,
-   UNIQUE_ID, NETNS, custom TLVs up to the 2048-byte cap, and a CRC32C
+   UNIQUE_ID, NETNS, custom TLVs up to the default maximum size, and a CRC32C
    over all of it */
 static void build_worst_case(void)
 {

@@ -1,6 +1,6 @@
 /* libFuzzer target for the PROXY header decoder and encoder. Besides not
    crashing under ASan/UBSan, every answer must be consistent:
-   - COMPLETE: the header fits in the input and the 2048-byte cap, and
+   - COMPLETE: the header fits in the input and the default maximum, and
      decoding exactly the header gives the same length (the header never
      depends on the bytes that follow it); encoding what was decoded gives
      a header that decodes to the same fields (decode(encode(x)) == x), of
@@ -17,6 +17,33 @@
 
 #include "proxy-header-private.h"
 #include "round-trip.h"
+
+static bool
+in_tlvs(const struct proxy_header *hdr, const struct proxy_header_bytes *bytes)
+{
+	return bytes->data >= hdr->tlvs.data &&
+		bytes->data + bytes->size <= hdr->tlvs.data + hdr->tlvs.size;
+}
+
+/* The custom TLV finders stay inside the TLVs and keep their promises */
+static void check_custom(const struct proxy_header *hdr)
+{
+	struct proxy_header_bytes id;
+	struct proxy_header_tlv tlv;
+	const char *reason;
+	uint32_t link_id;
+	uint64_t psc_id;
+
+	if (proxy_header_aws_vpce_id(hdr, &id, &reason) ==
+	    PROXY_HEADER_FIND_FOUND && (id.size == 0 || !in_tlvs(hdr, &id)))
+		abort();
+	(void)proxy_header_azure_link_id(hdr, &link_id, &reason);
+	(void)proxy_header_gcp_psc_id(hdr, &psc_id, &reason);
+	if (proxy_header_tlv_find(hdr, 0xe1, &tlv, &reason) ==
+	    PROXY_HEADER_FIND_FOUND &&
+	    (tlv.type != 0xe1 || !in_tlvs(hdr, &tlv.value)))
+		abort();
+}
 
 static void check_view(const struct proxy_header *hdr)
 {
@@ -36,6 +63,7 @@ static void check_view(const struct proxy_header *hdr)
 	if (hdr->ssl_cn.data != NULL &&
 	    memchr(hdr->ssl_cn.data, '\0', hdr->ssl_cn.size) != NULL)
 		abort();
+	check_custom(hdr);
 }
 
 /* Encode into a heap buffer of exactly the header's size, so that ASan

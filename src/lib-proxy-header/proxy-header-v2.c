@@ -93,6 +93,9 @@ static void v2_parse_addresses(const unsigned char *p, struct proxy_header *hdr)
 	}
 }
 
+const char proxy_header_reason_too_long[] =
+	"v2 header is longer than the maximum header size";
+
 enum proxy_header_result
 proxy_header_decode_v2(const unsigned char *data, size_t size,
 		       size_t max_size, struct proxy_header *hdr, size_t *need_r,
@@ -109,7 +112,7 @@ proxy_header_decode_v2(const unsigned char *data, size_t size,
 
 	total = PROXY_HEADER_V2_FIXED_SIZE + proxy_header_be16(data + 14);
 	if (total > max_size) {
-		*reason_r = "v2 header is longer than the maximum header size";
+		*reason_r = proxy_header_reason_too_long;
 		return PROXY_HEADER_INVALID;
 	}
 	block = v2_address_block_size(hdr->family);

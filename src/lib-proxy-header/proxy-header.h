@@ -160,6 +160,10 @@ proxy_header_decode_max(const unsigned char *data, size_t size,
 			size_t max_size, struct proxy_header *hdr,
 			size_t *need_r, const char **reason_r);
 
+/* The INVALID reason of a header longer than the maximum size: the same
+   pointer, for a caller that names its own setting for the maximum */
+extern const char proxy_header_reason_too_long[];
+
 /* Iterate the raw top-level TLVs of a decoded v2 header. *pos starts at 0.
    Returns false after the last one. */
 bool proxy_header_tlv_next(const struct proxy_header *hdr, size_t *pos,

@@ -20,6 +20,7 @@
 #  include "master-service-ssl-settings.h"
 #endif
 #include "haproxy-tlv-fields.h"
+#include "haproxy-tlv-custom.h"
 #include "haproxy-tlv-plugin.h"
 
 /* login-common's view of the client's connection: 2.4 renamed the
@@ -71,6 +72,10 @@ struct haproxy_tlv_client {
 	enum log_type quiet_saved_log_level;
 	/* how many forward fields the plugin itself added */
 	unsigned int forward_field_count;
+	/* the fields that depend on the settings besides the header's own
+	   (haproxy-tlv-fields.c): the certificate's, when it gives the
+	   identity, and the vendor and named custom TLVs' */
+	ARRAY(struct haproxy_tlv_custom_field) extra_fields;
 };
 
 static MODULE_CONTEXT_DEFINE_INIT(haproxy_tlv_login_module,
@@ -401,20 +406,104 @@ haproxy_tlv_client_add_forward_fields(struct client *client,
 		client_add_forward_field(client, name, value);
 		hclient->forward_field_count++;
 	}
+	if (!array_is_created(&hclient->extra_fields))
+		return;
+
+	const struct haproxy_tlv_custom_field *field;
+	array_foreach(&hclient->extra_fields, field) {
+		client_add_forward_field(client, field->name, field->value);
+		hclient->forward_field_count++;
+	}
 }
 
 static void
 haproxy_tlv_client_add_event_fields(struct client *client,
-				    const struct haproxy_tlv_header *header)
+				    struct haproxy_tlv_client *hclient)
 {
+	const struct haproxy_tlv_custom_field *field;
 	const char *name, *value;
 	unsigned int idx = 0;
 
 	event_add_str(client->event, "haproxy_ip",
 		      net_ip2addr(&client->real_remote_ip));
-	while (haproxy_tlv_fields_next_event(&header->hdr, &idx,
+	while (haproxy_tlv_fields_next_event(&hclient->header->hdr, &idx,
 					     &name, &value))
 		event_add_str(client->event, name, value);
+	if (array_is_created(&hclient->extra_fields)) {
+		array_foreach(&hclient->extra_fields, field)
+			event_add_str(client->event, field->name, field->value);
+	}
+}
+
+static void
+haproxy_tlv_client_add_extra_fields(struct client *client,
+				    struct haproxy_tlv_client *hclient,
+				    const struct haproxy_tlv_custom_field *fields,
+				    unsigned int count)
+{
+	struct haproxy_tlv_custom_field *copy;
+
+	if (count > 0 && !array_is_created(&hclient->extra_fields))
+		p_array_init(&hclient->extra_fields, client->pool, count);
+	for (unsigned int i = 0; i < count; i++) {
+		copy = array_append_space(&hclient->extra_fields);
+		copy->name = p_strdup(client->pool, fields[i].name);
+		copy->value = p_strdup(client->pool, fields[i].value);
+	}
+}
+
+static void
+haproxy_tlv_client_identity_settings(struct client *client,
+				     struct haproxy_tlv_identity_settings *set_r)
+{
+#if DOVECOT_PREREQ(2, 4, 0)
+	const struct ssl_server_settings *ssl_set = client->ssl_server_set;
+	struct settings_file ca_file;
+
+	settings_file_get(ssl_set->ssl_server_ca_file, unsafe_data_stack_pool,
+			  &ca_file);
+	set_r->username_field = ssl_set->ssl_server_cert_username_field;
+	set_r->ca_pem = ca_file.content;
+	set_r->require_crl = ssl_set->ssl_server_require_crl;
+#else
+	set_r->username_field = client->ssl_set->ssl_cert_username_field;
+	set_r->ca_pem = client->ssl_set->ssl_ca;
+	set_r->require_crl = client->ssl_set->ssl_require_crl;
+#endif
+}
+
+/* cert_username the way Dovecot takes it from its own TLS clients, with
+   the client's own SSL settings */
+static void
+haproxy_tlv_client_apply_identity(struct client *client,
+				  struct haproxy_tlv_client *hclient)
+{
+	struct haproxy_tlv_custom_field fields[HAPROXY_TLV_IDENTITY_FIELDS_MAX];
+	struct haproxy_tlv_identity_settings set;
+	const char *username;
+	unsigned int count;
+
+	haproxy_tlv_client_identity_settings(client, &set);
+	username = haproxy_tlv_identity_username(hclient->header, &set,
+						 client->event, fields, &count);
+	client->client_cert_common_name = p_strdup(client->pool, username);
+	haproxy_tlv_client_add_extra_fields(client, hclient, fields, count);
+}
+
+static void
+haproxy_tlv_client_apply_custom(struct client *client,
+				struct haproxy_tlv_client *hclient)
+{
+	struct haproxy_tlv_custom_field fields[HAPROXY_TLV_CUSTOM_FIELDS_MAX];
+	const struct haproxy_tlv_header *header = hclient->header;
+	unsigned int count;
+	const char *error;
+
+	/* the connection was closed if they were invalid */
+	if (haproxy_tlv_custom_fields(&header->hdr, &header->policy.custom,
+				      fields, &count, &error) < 0)
+		i_panic("haproxy-tlv: custom TLVs not validated: %s", error);
+	haproxy_tlv_client_add_extra_fields(client, hclient, fields, count);
 }
 
 static void
@@ -633,10 +722,10 @@ haproxy_tlv_client_apply(struct client *client,
 		ssl_iostream_set_sni_callback(client->ssl_iostream,
 			haproxy_tlv_client_proxy_sni, client);
 	}
-	client->client_cert_common_name =
-		haproxy_tlv_policy_cert_username(&header->policy, header);
+	haproxy_tlv_client_apply_identity(client, hclient);
+	haproxy_tlv_client_apply_custom(client, hclient);
 	haproxy_tlv_client_apply_security(client, hclient);
-	haproxy_tlv_client_add_event_fields(client, header);
+	haproxy_tlv_client_add_event_fields(client, hclient);
 	haproxy_tlv_client_debug(client, header);
 }
 

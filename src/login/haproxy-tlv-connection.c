@@ -38,6 +38,8 @@ struct haproxy_tlv_conn {
 	/* header bytes already consumed from the socket: only when the
 	   header arrived in pieces */
 	buffer_t *partial;
+	/* haproxy_tlv_max_header_size for the peer */
+	size_t max_header_size;
 };
 
 /* A header waiting for its login client. Usually taken within the core
@@ -328,6 +330,14 @@ haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
 		haproxy_tlv_conn_refuse(hpconn, refusal);
 		return;
 	}
+	/* what only the settings give a meaning can make it invalid */
+	if (haproxy_tlv_identity_load(header, &error) < 0 ||
+	    !haproxy_tlv_header_custom_valid(header, &error)) {
+		haproxy_tlv_header_free(&header);
+		haproxy_tlv_conn_reject(hpconn, "haproxy_tlv_header_invalid",
+					error);
+		return;
+	}
 
 	struct event_passthrough *e =
 		event_create_passthrough(hpconn->event)->
@@ -397,7 +407,7 @@ haproxy_tlv_conn_consume(struct haproxy_tlv_conn *hpconn, void *buf,
    or closed: hpconn is freed), FALSE while the header is incomplete */
 static bool haproxy_tlv_conn_read(struct haproxy_tlv_conn *hpconn)
 {
-	unsigned char buf[PROXY_HEADER_MAX_SIZE];
+	unsigned char buf[PROXY_HEADER_V2_MAX_SIZE];
 	struct proxy_header hdr;
 	size_t have = 0, need;
 	const char *reason;
@@ -408,8 +418,8 @@ static bool haproxy_tlv_conn_read(struct haproxy_tlv_conn *hpconn)
 		memcpy(buf, hpconn->partial->data, have);
 	}
 	/* Peek, so that not one byte after the header is consumed */
-	ret = haproxy_tlv_recv(hpconn->conn.fd, buf + have, sizeof(buf) - have,
-			       MSG_PEEK);
+	ret = haproxy_tlv_recv(hpconn->conn.fd, buf + have,
+			       hpconn->max_header_size - have, MSG_PEEK);
 	if (ret < 0 && errno == EAGAIN)
 		return FALSE;
 	if (ret <= 0) {
@@ -428,9 +438,15 @@ static bool haproxy_tlv_conn_read(struct haproxy_tlv_conn *hpconn)
 		return TRUE;
 	}
 
-	switch (proxy_header_decode(buf, have + (size_t)ret, &hdr, &need,
-				    &reason)) {
+	switch (proxy_header_decode_max(buf, have + (size_t)ret,
+					hpconn->max_header_size, &hdr, &need,
+					&reason)) {
 	case PROXY_HEADER_INVALID:
+		if (reason == proxy_header_reason_too_long) {
+			reason = t_strdup_printf(
+				"%s (haproxy_tlv_max_header_size = %zu)",
+				reason, hpconn->max_header_size);
+		}
 		haproxy_tlv_conn_reject(hpconn, "haproxy_tlv_header_invalid",
 					reason);
 		return TRUE;
@@ -553,10 +569,12 @@ static void haproxy_tlv_conn_new(struct master_service_connection *conn)
 	unsigned int timeout_secs =
 		haproxy_tlv_service_settings()->haproxy_timeout;
 	const char *error;
+	size_t max_header_size;
 	bool direct;
 
 	/* before anything is read, with the settings for the real peer */
-	if (haproxy_tlv_direct_read(conn, &direct, &error) < 0) {
+	if (haproxy_tlv_peer_read(conn, &direct, &max_header_size,
+				  &error) < 0) {
 		e_error(event, "%s: connection closed", error);
 		event_unref(&event);
 		haproxy_tlv_conn_close(conn);
@@ -583,6 +601,7 @@ static void haproxy_tlv_conn_new(struct master_service_connection *conn)
 	hpconn->pool = pool;
 	hpconn->event = event;
 	hpconn->conn = *conn;
+	hpconn->max_header_size = max_header_size;
 	DLLIST_PREPEND(&haproxy_conns, hpconn);
 
 	/* The header usually arrives with the connection: then it is read

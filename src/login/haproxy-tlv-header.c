@@ -8,6 +8,8 @@
 #include "haproxy-tlv-net.h"
 #include "haproxy-tlv-plugin.h"
 
+#include <openssl/x509.h>
+
 /* bytes as a NUL-terminated string at *pos, which moves past it. The
    decoder has validated these as text without NUL. */
 static const char *
@@ -57,9 +59,26 @@ haproxy_tlv_header_import(const unsigned char *data,
 	return header;
 }
 
-void haproxy_tlv_header_free(struct haproxy_tlv_header **header)
+void haproxy_tlv_header_free(struct haproxy_tlv_header **_header)
 {
-	i_free_and_null(*header);
+	struct haproxy_tlv_header *header = *_header;
+
+	if (header == NULL)
+		return;
+	*_header = NULL;
+	X509_free(header->cert);
+	i_free(header->cert_refused);
+	i_free(header);
+}
+
+bool haproxy_tlv_header_custom_valid(const struct haproxy_tlv_header *header,
+				     const char **error_r)
+{
+	struct haproxy_tlv_custom_field fields[HAPROXY_TLV_CUSTOM_FIELDS_MAX];
+	unsigned int count;
+
+	return haproxy_tlv_custom_fields(&header->hdr, &header->policy.custom,
+					 fields, &count, error_r) == 0;
 }
 
 void haproxy_tlv_header_apply(const struct haproxy_tlv_header *header,

@@ -7,6 +7,9 @@
 #include "proxy-header.h"
 #include "haproxy-tlv-policy.h"
 
+/* OpenSSL's X509 */
+struct x509_st;
+
 /* Allocated in one block with the header's own copy of its bytes, which
    everything here points into. The connection owns it until a login
    client takes it over. */
@@ -20,6 +23,14 @@ struct haproxy_tlv_header {
 	const char *authority, *ssl_cn;
 	/* the plugin's settings for this header's connection */
 	struct haproxy_tlv_policy policy;
+
+	/* The client certificate the header carries (SSL CLIENT_CERT, or
+	   the custom TLV haproxy_tlv_cert_tlv), parsed; NULL for none */
+	struct x509_st *cert;
+	/* Why the certificate, or the CN, gives the client no identity
+	   although the policy would let it: it could not be parsed, or it
+	   was refused (haproxy-tlv-identity.c). NULL when it may. */
+	char *cert_refused;
 };
 
 #endif

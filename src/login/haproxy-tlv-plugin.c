@@ -91,8 +91,9 @@ int haproxy_tlv_policy_read(const struct master_service_connection *conn,
 	return ret;
 }
 
-int haproxy_tlv_direct_read(const struct master_service_connection *conn,
-			    bool *direct_r, const char **error_r)
+int haproxy_tlv_peer_read(const struct master_service_connection *conn,
+			  bool *direct_r, size_t *max_header_size_r,
+			  const char **error_r)
 {
 	struct haproxy_tlv_policy policy;
 	struct event *event = haproxy_tlv_settings_event(&conn->real_local_ip,
@@ -104,6 +105,8 @@ int haproxy_tlv_direct_read(const struct master_service_connection *conn,
 	ret = haproxy_tlv_settings_get(event, &policy, &conn->real_remote_ip,
 				       direct_r, error_r);
 	event_unref(&event);
+	if (ret == 0)
+		*max_header_size_r = policy.max_header_size;
 	return ret;
 }
 
@@ -221,16 +224,21 @@ int haproxy_tlv_policy_read(const struct master_service_connection *conn,
 					   NULL, NULL, error_r);
 }
 
-int haproxy_tlv_direct_read(const struct master_service_connection *conn,
-			    bool *direct_r, const char **error_r)
+int haproxy_tlv_peer_read(const struct master_service_connection *conn,
+			  bool *direct_r, size_t *max_header_size_r,
+			  const char **error_r)
 {
 	struct haproxy_tlv_policy policy;
+	int ret;
 
 	*direct_r = FALSE;
-	return haproxy_tlv_settings_lookup(&conn->real_local_ip,
-					   &conn->real_remote_ip, NULL,
-					   &policy, &conn->real_remote_ip,
-					   direct_r, error_r);
+	ret = haproxy_tlv_settings_lookup(&conn->real_local_ip,
+					  &conn->real_remote_ip, NULL,
+					  &policy, &conn->real_remote_ip,
+					  direct_r, error_r);
+	if (ret == 0)
+		*max_header_size_r = policy.max_header_size;
+	return ret;
 }
 
 /* A configuration the plugin cannot use fails at start-up, not with
@@ -275,6 +283,7 @@ void haproxy_tlv_plugin_deinit(void)
 {
 	haproxy_tlv_client_hooks_deinit();
 	haproxy_tlv_connections_deinit();
+	haproxy_tlv_identity_deinit();
 	haproxy_tlv_settings_deinit();
 	event_unref(&haproxy_tlv_event);
 }

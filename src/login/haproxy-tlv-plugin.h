@@ -3,6 +3,7 @@
 
 #include "haproxy-tlv-settings.h"
 #include "haproxy-tlv-header.h"
+#include "haproxy-tlv-identity.h"
 
 struct module;
 struct master_service_connection;
@@ -23,12 +24,14 @@ int haproxy_tlv_policy_read(const struct master_service_connection *conn,
 			    struct haproxy_tlv_policy *policy_r,
 			    const char **error_r);
 
-/* *direct_r: the connection's real peer (before any header) is in
-   haproxy_tlv_direct_networks of the settings for its real addresses
-   (protocol, local and remote filters). -1 if the settings cannot be
-   read or that list overlaps haproxy_trusted_networks. */
-int haproxy_tlv_direct_read(const struct master_service_connection *conn,
-			    bool *direct_r, const char **error_r);
+/* The settings for the connection's real peer (before any header), for
+   its real addresses (protocol, local and remote filters): *direct_r, the
+   peer is in haproxy_tlv_direct_networks; *max_header_size_r, the
+   largest header read from it. -1 if the settings cannot be read or
+   haproxy_tlv_direct_networks overlaps haproxy_trusted_networks. */
+int haproxy_tlv_peer_read(const struct master_service_connection *conn,
+			  bool *direct_r, size_t *max_header_size_r,
+			  const char **error_r);
 
 /* haproxy-tlv-header.c */
 /* A copy of the complete header data[0..hdr->size-1], decoded as hdr */
@@ -36,6 +39,9 @@ struct haproxy_tlv_header *
 haproxy_tlv_header_import(const unsigned char *data,
 			  const struct proxy_header *hdr);
 void haproxy_tlv_header_free(struct haproxy_tlv_header **header);
+/* The vendor and named custom TLVs the policy asks for are valid */
+bool haproxy_tlv_header_custom_valid(const struct haproxy_tlv_header *header,
+				     const char **error_r);
 /* Set the connection's addresses from the header, if the policy takes
    them from it */
 void haproxy_tlv_header_apply(const struct haproxy_tlv_header *header,

@@ -87,35 +87,43 @@ haproxy_tlv_policy_auth(const struct haproxy_tlv_policy *policy,
 	    !haproxy_tlv_policy_header_tls(policy, header))
 		return &auth_tls_required;
 	if (policy->require_client_cert &&
-	    !proxy_header_client_cert_verified(&header->hdr))
+	    (!proxy_header_client_cert_verified(&header->hdr) ||
+	     header->cert_refused != NULL))
 		return &auth_client_cert_required;
 	return NULL;
+}
+
+bool haproxy_tlv_policy_cert_counts(const struct haproxy_tlv_policy *policy,
+				    const struct haproxy_tlv_header *header)
+{
+	switch (policy->client_cert) {
+	case HAPROXY_TLV_CLIENT_CERT_VERIFIED:
+		/* HAProxy's `verify optional` forwards the CN of
+		   certificates it could not verify */
+		return proxy_header_client_cert_verified(&header->hdr);
+	case HAPROXY_TLV_CLIENT_CERT_PRESENT:
+		return true;
+	case HAPROXY_TLV_CLIENT_CERT_IGNORE:
+		break;
+	}
+	return false;
 }
 
 const char *
 haproxy_tlv_policy_cert_username(const struct haproxy_tlv_policy *policy,
 				 const struct haproxy_tlv_header *header)
 {
-	switch (policy->client_cert) {
-	case HAPROXY_TLV_CLIENT_CERT_VERIFIED:
-		/* HAProxy's `verify optional` forwards the CN of
-		   certificates it could not verify */
-		if (!proxy_header_client_cert_verified(&header->hdr))
-			return NULL;
-		return header->ssl_cn;
-	case HAPROXY_TLV_CLIENT_CERT_PRESENT:
-		return header->ssl_cn;
-	case HAPROXY_TLV_CLIENT_CERT_IGNORE:
-		break;
-	}
-	return NULL;
+	if (!haproxy_tlv_policy_cert_counts(policy, header))
+		return NULL;
+	return header->ssl_cn;
 }
 
 bool haproxy_tlv_policy_valid_client_cert(const struct haproxy_tlv_policy *policy,
 					  const struct haproxy_tlv_header *header)
 {
 	return policy->client_cert != HAPROXY_TLV_CLIENT_CERT_IGNORE &&
-		proxy_header_client_cert_verified(&header->hdr);
+		proxy_header_client_cert_verified(&header->hdr) &&
+		header->cert_refused == NULL;
 }
 
 bool haproxy_tlv_policy_header_addresses(const struct haproxy_tlv_header *header)

@@ -7,6 +7,10 @@
    own; the callers log and act. SECURITY.md has the rules as a table. */
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "haproxy-tlv-custom.h"
 
 struct haproxy_tlv_header;
 
@@ -25,6 +29,16 @@ struct haproxy_tlv_policy {
 	bool require_tls;
 	/* a header without the SSL TLV counts as TLS the proxy terminated */
 	bool assume_tls;
+	/* the largest header read from a peer: for the settings of the
+	   peer's own addresses, read before the header */
+	size_t max_header_size;
+	/* the custom TLV type whose value is the client certificate, 0 for
+	   none (the SSL CLIENT_CERT sub-TLV is always read) */
+	uint8_t cert_tlv;
+	/* the forwarded certificate must also pass Dovecot's own CA */
+	bool cert_verify;
+	/* vendor and named custom TLVs given as fields */
+	struct haproxy_tlv_custom_set custom;
 };
 
 /* Why a connection or an authentication is refused */
@@ -57,7 +71,14 @@ const struct haproxy_tlv_refusal *
 haproxy_tlv_policy_auth(const struct haproxy_tlv_policy *policy,
 			const struct haproxy_tlv_header *header);
 
-/* The name that becomes the client's cert_username, NULL for none */
+/* The forwarded certificate, or CN, may give the client an identity: the
+   proxy verified it, or the settings take any presented one. Whether it
+   does depends on what the certificate says (haproxy-tlv-identity.c). */
+bool haproxy_tlv_policy_cert_counts(const struct haproxy_tlv_policy *policy,
+				    const struct haproxy_tlv_header *header);
+
+/* The forwarded CN as cert_username, NULL for none; for a header without
+   a certificate (haproxy-tlv-identity.c decides for one with) */
 const char *
 haproxy_tlv_policy_cert_username(const struct haproxy_tlv_policy *policy,
 				 const struct haproxy_tlv_header *header);

@@ -20,6 +20,11 @@ struct haproxy_tlv_settings {
 	/* checked against the connection's real peer by the plugin */
 	const char *haproxy_tlv_direct_networks;
 	const char *haproxy_tlv_assume_tls;
+	const char *haproxy_tlv_max_header_size;
+	const char *haproxy_tlv_cert_tlv;
+	const char *haproxy_tlv_cert_verify;
+	const char *haproxy_tlv_vendor_tlvs;
+	const char *haproxy_tlv_custom;
 };
 
 bool haproxy_tlv_settings_parse(const struct haproxy_tlv_settings *set,

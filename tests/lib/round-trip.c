@@ -19,7 +19,7 @@ static bool has_field(uint8_t type)
 static bool ssl_sub_has_field(uint8_t type)
 {
 	return type >= PROXY_HEADER_TLV_SSL_VERSION &&
-		type <= PROXY_HEADER_TLV_SSL_KEY_ALG;
+		type <= PROXY_HEADER_TLV_SSL_CLIENT_CERT;
 }
 
 /* The SSL TLV's sub-TLVs walked with the library's own iterator, on a

@@ -290,6 +290,25 @@ static void test_auth_require_both(void)
 	g_assert_null(haproxy_tlv_policy_auth(&require_both_policy, &header));
 }
 
+/* A verified certificate the identity checks refused (a CN that is not
+   the certificate's, haproxy_tlv_cert_verify) is no certificate to the
+   requirement or to auth's valid-client-cert flag either */
+static void test_auth_refused_cert(void)
+{
+	struct haproxy_tlv_header header;
+	char reason[] = "the certificate's CN differs";
+
+	header_init(&header, TLS_CERT_VERIFIED);
+	g_assert_null(haproxy_tlv_policy_auth(&require_cert_policy, &header));
+	g_assert_true(haproxy_tlv_policy_valid_client_cert(&default_policy,
+							   &header));
+	header.cert_refused = reason;
+	assert_refusal(haproxy_tlv_policy_auth(&require_cert_policy, &header),
+		       "haproxy_tlv_client_cert_required", AUTH_CERT_REASON);
+	g_assert_false(haproxy_tlv_policy_valid_client_cert(&default_policy,
+							    &header));
+}
+
 static const char *
 cert_username(enum haproxy_tlv_client_cert client_cert, enum header_kind kind)
 {
@@ -619,6 +638,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/policy/auth/require-client-cert",
 			test_auth_require_client_cert);
 	g_test_add_func("/policy/auth/require-both", test_auth_require_both);
+	g_test_add_func("/policy/auth/refused-cert", test_auth_refused_cert);
 	g_test_add_func("/policy/cert-username/verified",
 			test_cert_username_verified);
 	g_test_add_func("/policy/cert-username/present",

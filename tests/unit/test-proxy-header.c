@@ -421,6 +421,108 @@ static void test_v2_tlvs(void)
 	g_assert_cmpuint(tlv.value.size, ==, 0);
 }
 
+static void test_v2_ssl_new_sub_tlvs(void)
+{
+	struct proxy_header hdr;
+
+	assert_valid_v2("21 11", INET_ADDRS
+			 "20 001e 07 00000000"
+			 "  26 0009 736563703235367231"	/* secp256r1 */
+			 "  27 0004 72736131"		/* rsa1 */
+			 "  28 0003 308100", &hdr);
+	g_assert_true(test_bytes_equal(&hdr.ssl_group, "secp256r1"));
+	g_assert_true(test_bytes_equal(&hdr.ssl_sig_scheme, "rsa1"));
+	g_assert_cmpuint(hdr.ssl_client_cert.size, ==, 3);
+	g_assert_cmpuint(hdr.ssl_client_cert.data[0], ==, 0x30);
+	g_assert_cmpuint(hdr.unknown_ssl_tlv_count, ==, 0);
+}
+
+static void test_v2_max_size(void)
+{
+	/* 16 + 12 + 3 + 997 = 1028 bytes */
+	char *zeros = g_strnfill(997 * 2, '0');
+	char *body = g_strconcat(INET_ADDRS "e1 03e5", zeros, NULL);
+	GByteArray *data = test_v2("21 11", body);
+	struct proxy_header hdr;
+	const char *reason;
+	size_t need;
+
+	g_free(zeros);
+	g_free(body);
+	g_assert_cmpuint(data->len, ==, 1028);
+	g_assert_cmpint(proxy_header_decode_max(data->data, data->len, 1028,
+						&hdr, &need, &reason), ==,
+			PROXY_HEADER_COMPLETE);
+	g_assert_cmpint(proxy_header_decode_max(data->data, data->len, 1027,
+						&hdr, &need, &reason), ==,
+			PROXY_HEADER_INVALID);
+	g_assert_true(reason == proxy_header_reason_too_long);
+	/* known to be too long before all of it arrived */
+	g_assert_cmpint(proxy_header_decode_max(data->data, 16, 1027, &hdr,
+						&need, &reason), ==,
+			PROXY_HEADER_INVALID);
+	g_assert_cmpint(proxy_header_decode_max(data->data, 16, 1028, &hdr,
+						&need, &reason), ==,
+			PROXY_HEADER_NEED_MORE);
+	g_assert_cmpuint(need, ==, 1012);
+	g_byte_array_unref(data);
+}
+
+static void test_v2_vendor_tlvs(void)
+{
+	struct proxy_header hdr;
+	struct proxy_header_bytes id;
+	struct proxy_header_tlv tlv;
+	uint32_t link_id;
+	uint64_t psc_id;
+	const char *reason;
+
+	assert_valid_v2("21 11", INET_ADDRS
+			 "ea 0005 02 78797a77"		/* AWS, other subtype */
+			 "ea 0007 01 76706365 2d31"	/* AWS vpce-1 */
+			 "ee 0005 01 04030201"		/* Azure */
+			 "e0 0008 0102030405060708"	/* GCP */
+			 "e2 0001 61 e2 0001 62", &hdr);
+	g_assert_cmpint(proxy_header_aws_vpce_id(&hdr, &id, &reason), ==,
+			PROXY_HEADER_FIND_FOUND);
+	g_assert_true(test_bytes_equal(&id, "vpce-1"));
+	g_assert_cmpint(proxy_header_azure_link_id(&hdr, &link_id, &reason),
+			==, PROXY_HEADER_FIND_FOUND);
+	g_assert_cmpuint(link_id, ==, 0x01020304);
+	g_assert_cmpint(proxy_header_gcp_psc_id(&hdr, &psc_id, &reason), ==,
+			PROXY_HEADER_FIND_FOUND);
+	g_assert_cmpuint(psc_id, ==, G_GUINT64_CONSTANT(0x0102030405060708));
+	g_assert_cmpint(proxy_header_tlv_find(&hdr, 0xe2, &tlv, &reason), ==,
+			PROXY_HEADER_FIND_INVALID);
+	g_assert_cmpint(proxy_header_tlv_find(&hdr, 0xe3, &tlv, &reason), ==,
+			PROXY_HEADER_FIND_ABSENT);
+
+	assert_valid_v2("21 11", INET_ADDRS
+			 "ea 0002 01 41 ea 0002 01 42"	/* two vpce ids */
+			 "ee 0004 01 030201"		/* short link id */
+			 "e0 0009 010203040506070809", &hdr);
+	g_assert_cmpint(proxy_header_aws_vpce_id(&hdr, &id, &reason), ==,
+			PROXY_HEADER_FIND_INVALID);
+	g_assert_cmpint(proxy_header_azure_link_id(&hdr, &link_id, &reason),
+			==, PROXY_HEADER_FIND_INVALID);
+	g_assert_cmpstr(reason, ==, "Azure link id is not 4 bytes long");
+	g_assert_cmpint(proxy_header_gcp_psc_id(&hdr, &psc_id, &reason), ==,
+			PROXY_HEADER_FIND_INVALID);
+	g_assert_cmpstr(reason, ==, "GCP PSC connection id is not 8 bytes long");
+
+	assert_valid_v2("21 11", INET_ADDRS "ea 0003 01 2041", &hdr);
+	g_assert_cmpint(proxy_header_aws_vpce_id(&hdr, &id, &reason), ==,
+			PROXY_HEADER_FIND_INVALID);
+	assert_valid_v2("21 11", INET_ADDRS "ea 0001 01", &hdr);
+	g_assert_cmpint(proxy_header_aws_vpce_id(&hdr, &id, &reason), ==,
+			PROXY_HEADER_FIND_INVALID);
+	assert_valid_v2("21 11", INET_ADDRS, &hdr);
+	g_assert_cmpint(proxy_header_aws_vpce_id(&hdr, &id, &reason), ==,
+			PROXY_HEADER_FIND_ABSENT);
+	g_assert_cmpint(proxy_header_gcp_psc_id(&hdr, &psc_id, &reason), ==,
+			PROXY_HEADER_FIND_ABSENT);
+}
+
 static void test_v2_cert_flags(void)
 {
 	struct proxy_header hdr;
@@ -761,6 +863,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/v2/inet6", test_v2_inet6);
 	g_test_add_func("/v2/tlvs", test_v2_tlvs);
 	g_test_add_func("/v2/cert-flags", test_v2_cert_flags);
+	g_test_add_func("/v2/ssl-new-sub-tlvs", test_v2_ssl_new_sub_tlvs);
+	g_test_add_func("/v2/max-size", test_v2_max_size);
+	g_test_add_func("/v2/vendor-tlvs", test_v2_vendor_tlvs);
 	g_test_add_func("/v2/authority", test_v2_authority_forms);
 	g_test_add_func("/need-more", test_need_more);
 	g_test_add_func("/validator-forms", test_validator_forms);
