@@ -35,11 +35,15 @@ struct haproxy_tlv_cert_ca;
 /* The certificate in the value of a TLV: DER, or its hex or base64
    encoding. NULL with *error_r saying what is wrong, in words for a log
    line (a DER cut short names HAProxy's %[ssl_c_der], which cuts at the
-   first NUL byte). */
+   first NUL byte). *encoding_r is what the value looked like, set also on
+   failure (DER when it looked like none). A value must be exactly one
+   certificate: bytes after it are refused, and so are whitespace and PEM.
+   At most 65535 bytes, a TLV's limit. */
 X509 *haproxy_tlv_cert_parse(const unsigned char *data, size_t size,
 			     enum haproxy_tlv_cert_encoding *encoding_r,
 			     const char **error_r);
-/* The same for bytes that must be DER (the SSL CLIENT_CERT sub-TLV) */
+/* The same for bytes that must be DER (the SSL CLIENT_CERT sub-TLV); its
+   errors do not name %[ssl_c_der], which cannot fill a sub-TLV */
 X509 *haproxy_tlv_cert_parse_der(const unsigned char *data, size_t size,
 				 const char **error_r);
 
@@ -61,8 +65,10 @@ bool haproxy_tlv_cert_field_is_cn(const char *field);
 
 /* Load PEM data with CA certificates and CRLs, as Dovecot's ssl_ca /
    ssl_server_ca_file hold them. require_crl: as Dovecot's
-   ssl_require_crl, every certificate of the chain needs its CA's CRL.
-   -1 with *error_r if nothing usable is in it. */
+   ssl_require_crl, every certificate of the chain needs its CA's CRL;
+   without it a missing CRL is no error, but a CRL in the data is still
+   checked. -1 with *error_r if there is no certificate in it or it cannot
+   be read. */
 int haproxy_tlv_cert_ca_load(const char *pem, bool require_crl,
 			     struct haproxy_tlv_cert_ca **ca_r,
 			     const char **error_r);

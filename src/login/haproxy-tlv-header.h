@@ -25,7 +25,8 @@ struct haproxy_tlv_header {
 	struct haproxy_tlv_policy policy;
 
 	/* The client certificate the header carries (SSL CLIENT_CERT, or
-	   the custom TLV haproxy_tlv_cert_tlv), parsed; NULL for none */
+	   the custom TLV haproxy_tlv_cert_tlv), parsed; NULL for none, and
+	   once the client's identity is decided from it */
 	struct x509_st *cert;
 	/* Why the certificate, or the CN, gives the client no identity
 	   although the policy would let it: it could not be parsed, or it

@@ -241,16 +241,15 @@ identity_from_cn(const struct haproxy_tlv_header *header,
 	return haproxy_tlv_policy_cert_username(&header->policy, header);
 }
 
-const char *
-haproxy_tlv_identity_username(struct haproxy_tlv_header *header,
-			      const struct haproxy_tlv_identity_settings *set,
-			      struct event *event,
-			      struct haproxy_tlv_custom_field fields_r[HAPROXY_TLV_IDENTITY_FIELDS_MAX],
-			      unsigned int *field_count_r)
+static const char *
+identity_decide(struct haproxy_tlv_header *header,
+		const struct haproxy_tlv_identity_settings *set,
+		struct event *event,
+		struct haproxy_tlv_custom_field fields_r[HAPROXY_TLV_IDENTITY_FIELDS_MAX],
+		unsigned int *field_count_r)
 {
 	const char *username, *reason = NULL;
 
-	*field_count_r = 0;
 	/* a certificate that could not be parsed: whether or not it would
 	   have counted, the proxy's configuration needs fixing */
 	if (header->cert_refused != NULL) {
@@ -275,6 +274,25 @@ haproxy_tlv_identity_username(struct haproxy_tlv_header *header,
 	}
 	if (header->cert != NULL)
 		identity_cert_fields(header->cert, fields_r, field_count_r);
+	return username;
+}
+
+const char *
+haproxy_tlv_identity_username(struct haproxy_tlv_header *header,
+			      const struct haproxy_tlv_identity_settings *set,
+			      struct event *event,
+			      struct haproxy_tlv_custom_field fields_r[HAPROXY_TLV_IDENTITY_FIELDS_MAX],
+			      unsigned int *field_count_r)
+{
+	const char *username;
+
+	*field_count_r = 0;
+	username = identity_decide(header, set, event, fields_r,
+				   field_count_r);
+	/* decided once for the client's life: a login process holds
+	   thousands of clients, none of which needs its certificate again */
+	X509_free(header->cert);
+	header->cert = NULL;
 	return username;
 }
 

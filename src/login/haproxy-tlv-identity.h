@@ -36,7 +36,7 @@ int haproxy_tlv_identity_load(struct haproxy_tlv_header *header,
 /* The client's cert_username (on the data stack), NULL for none. A
    certificate or CN refused sets header->cert_refused, and every refusal
    is logged on event, the client's. fields_r gets the certificate's fields when it gives the
-   identity. */
+   identity. The certificate is freed: it is needed no more. */
 const char *
 haproxy_tlv_identity_username(struct haproxy_tlv_header *header,
 			      const struct haproxy_tlv_identity_settings *set,
