@@ -67,7 +67,7 @@ issue_full() {
 }
 o='/O=dovecot-haproxy-tlv test'
 issue_full email "$o/CN=$cn/emailAddress=certmail@example.test" ca
-issue_full twocn "$o/CN=$cn/CN=other" ca
+issue_full twocn "$o/CN=$cn/CN=other/emailAddress=certmail@example.test" ca
 issue_full twomail "$o/CN=$cn/emailAddress=certmail@example.test/emailAddress=other@example.test" ca
 issue_full ctrl "$(printf '%s/CN=%s/emailAddress=cert\001mail@example.test' "$o" "$cn")" ca
 openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
