@@ -4,6 +4,10 @@
    step is printed; the exit code is 0 only if every step succeeded. */
 
 #include "lib.h"
+#include "array.h"
+#include "base64.h"
+#include "buffer.h"
+#include "hex-binary.h"
 #include "write-full.h"
 #include "net.h"
 #include "str.h"
@@ -16,7 +20,9 @@
 #include "doveadm-haproxy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -24,6 +30,12 @@
 #include <unistd.h>
 
 #define HAPROXY_TEST_TIMEOUT_SECS 10
+/* A certificate file: a chain of PEM certificates is a few KiB, a
+   certificate's DER must fit in a TLV */
+#define HAPROXY_TEST_CERT_FILE_MAX (1024 * 1024)
+/* AWS's and Azure's TLVs start with a subtype */
+#define HAPROXY_TEST_AWS_VPCE_ID 0x01
+#define HAPROXY_TEST_AZURE_LINK_ID 0x01
 
 enum haproxy_test_protocol {
 	HAPROXY_TEST_IMAP,
@@ -39,6 +51,12 @@ struct haproxy_test_options {
 	bool start_tls, external;
 	uint32_t verify;
 	const char *cn, *authority, *unique_id;
+	/* the certificate as it is sent: in SSL CLIENT_CERT when cert_tlv
+	   is 0, else in that TLV */
+	const buffer_t *cert;
+	uint8_t cert_tlv;
+	/* top-level TLVs without a field of their own: vendors', custom */
+	ARRAY(struct proxy_header_tlv) raw_tlvs;
 	struct ip_addr src_ip, dst_ip;
 	in_port_t src_port, dst_port;
 	enum haproxy_test_protocol protocol;
@@ -106,36 +124,46 @@ header_from_options(const struct haproxy_test_options *opts,
 		hdr_r->ssl_verify = opts->verify;
 		hdr_r->ssl_version = proxy_header_str("TLSv1.3");
 		hdr_r->ssl_cn = proxy_header_str(opts->cn);
+		if (opts->cert != NULL && opts->cert_tlv == 0) {
+			hdr_r->ssl_client_cert.data = opts->cert->data;
+			hdr_r->ssl_client_cert.size = opts->cert->used;
+		}
 	}
 }
 
-/* The options' header into buf; FALSE after logging why it cannot be
-   sent */
+/* The options' header, on the data stack; FALSE after logging why it
+   cannot be sent. Anything the protocol can express is sent, up to its
+   65551 bytes: the plugin's haproxy_tlv_max_header_size decides what it
+   accepts, and this is how to test it. */
 static bool
 build_header(const struct haproxy_test_options *opts,
-	     unsigned char buf[PROXY_HEADER_MAX_SIZE], size_t *size_r)
+	     const unsigned char **header_r, size_t *size_r)
 {
+	struct proxy_header_raw_tlvs raw;
 	struct proxy_header hdr;
-	const char *reason, *size_reason;
+	const char *reason;
+	unsigned char *buf;
 	size_t size;
 
 	header_from_options(opts, &hdr);
-	*size_r = proxy_header_encode(&hdr, NULL, buf, PROXY_HEADER_MAX_SIZE,
-				      &reason);
-	if (*size_r > 0)
-		return TRUE;
-	/* the plugin would close the connection at once: that tests
-	   nothing but the limit, and no HAProxy sends such a header */
-	size = proxy_header_encoded_size(&hdr, NULL, &size_reason);
-	if (size > PROXY_HEADER_MAX_SIZE) {
-		i_error("haproxy test: The PROXY header would be %zu bytes, "
-			"more than the %d the decoder accepts", size,
-			PROXY_HEADER_MAX_SIZE);
-	} else {
+	i_zero(&raw);
+	if (!opts->v1) {
+		unsigned int count;
+
+		raw.tlvs = array_get(&opts->raw_tlvs, &count);
+		raw.count = count;
+	}
+	size = proxy_header_encoded_size(&hdr, &raw, &reason);
+	if (size == 0) {
 		i_error("haproxy test: Cannot build the PROXY header: %s",
 			reason);
+		return FALSE;
 	}
-	return FALSE;
+	buf = t_malloc_no0(size);
+	*size_r = proxy_header_encode(&hdr, &raw, buf, size, &reason);
+	i_assert(*size_r == size);
+	*header_r = buf;
+	return TRUE;
 }
 
 static int conn_write(struct haproxy_test_conn *conn, const void *data,
@@ -323,9 +351,10 @@ parse_endpoint(const char *value, struct ip_addr *ip_r, in_port_t *port_r)
 		net_addr2ip(host, ip_r) == 0;
 }
 
-/* A value longer than the largest header the plugin's decoder accepts can
-   only be refused, and beyond 65535 bytes its TLV length would wrap into
-   a different, shorter header */
+/* Beyond 65535 bytes a TLV's length cannot say how long the value is:
+   refused with the option's name (the encoder would refuse it too) */
+#define HAPROXY_TEST_TLV_VALUE_MAX 65535
+
 static bool
 param_tlv_value(struct doveadm_cmd_context *cctx, const char *name,
 		char option, const char **value_r)
@@ -335,11 +364,239 @@ param_tlv_value(struct doveadm_cmd_context *cctx, const char *name,
 	if (!doveadm_cmd_param_str(cctx, name, value_r))
 		return TRUE;
 	len = strlen(*value_r);
-	if (len > PROXY_HEADER_V2_MAX_SIZE) {
-		i_error("haproxy test: -%c is %zu bytes: a PROXY header is at "
+	if (len > HAPROXY_TEST_TLV_VALUE_MAX) {
+		i_error("haproxy test: -%c is %zu bytes: a TLV value is at "
 			"most %d bytes", option, len,
-			PROXY_HEADER_V2_MAX_SIZE);
+			HAPROXY_TEST_TLV_VALUE_MAX);
 		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+add_raw_tlv(struct haproxy_test_options *opts, uint8_t type,
+	    const void *data, size_t size)
+{
+	struct proxy_header_tlv *tlv = array_append_space(&opts->raw_tlvs);
+
+	tlv->type = type;
+	tlv->value.data = p_memdup(unsafe_data_stack_pool, data, size);
+	tlv->value.size = size;
+}
+
+/* A certificate in PEM (the first one of the file) or DER, as DER */
+static buffer_t *read_cert_file(const char *path, const char **error_r)
+{
+	buffer_t *file = t_buffer_create(4096);
+	const unsigned char *p;
+	unsigned char buf[4096], *der = NULL;
+	X509 *cert = NULL;
+	BIO *bio;
+	ssize_t ret;
+	int fd, der_size;
+
+	if ((fd = open(path, O_RDONLY)) == -1) {
+		*error_r = t_strdup_printf("open(%s) failed: %m", path);
+		return NULL;
+	}
+	while ((ret = read(fd, buf, sizeof(buf))) > 0) {
+		buffer_append(file, buf, ret);
+		if (file->used > HAPROXY_TEST_CERT_FILE_MAX) {
+			*error_r = t_strdup_printf("%s is larger than %d bytes",
+				path, HAPROXY_TEST_CERT_FILE_MAX);
+			i_close_fd(&fd);
+			return NULL;
+		}
+	}
+	if (ret < 0) {
+		*error_r = t_strdup_printf("read(%s) failed: %m", path);
+		i_close_fd(&fd);
+		return NULL;
+	}
+	i_close_fd(&fd);
+
+	bio = BIO_new_mem_buf(file->data, (int)file->used);
+	if (bio != NULL) {
+		cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	if (cert == NULL) {
+		p = file->data;
+		cert = d2i_X509(NULL, &p, (long)file->used);
+		if (cert != NULL &&
+		    p != CONST_PTR_OFFSET(file->data, file->used)) {
+			X509_free(cert);
+			cert = NULL;
+		}
+	}
+	ERR_clear_error();
+	if (cert == NULL) {
+		*error_r = t_strdup_printf("%s has no PEM or DER certificate",
+					   path);
+		return NULL;
+	}
+	der_size = i2d_X509(cert, &der);
+	X509_free(cert);
+	if (der_size <= 0) {
+		*error_r = t_strdup_printf("%s: cannot write it as DER", path);
+		return NULL;
+	}
+	buffer_t *result = t_buffer_create(der_size);
+	buffer_append(result, der, der_size);
+	OPENSSL_free(der);
+	return result;
+}
+
+/* -F, -y, -z: the certificate file as it is sent */
+static bool
+param_cert(struct doveadm_cmd_context *cctx,
+	   struct haproxy_test_options *opts)
+{
+	const char *path, *value, *error;
+	buffer_t *der, *encoded;
+
+	if (doveadm_cmd_param_str(cctx, "cert-tlv", &value) &&
+	    strcmp(value, "0x28") != 0 && strcmp(value, "40") != 0 &&
+	    !doveadm_haproxy_parse_tlv_type(value, &opts->cert_tlv)) {
+		i_error("haproxy test: Invalid -y '%s': 0x28 (SSL CLIENT_CERT) "
+			"or a TLV type without a field of its own (0xE1)",
+			value);
+		return FALSE;
+	}
+	if (!doveadm_cmd_param_str(cctx, "cert-file", &path)) {
+		if (opts->cert_tlv != 0 ||
+		    doveadm_cmd_param_str(cctx, "cert-encoding", &value)) {
+			i_error("haproxy test: -y and -z need -F <file>");
+			return FALSE;
+		}
+		return TRUE;
+	}
+	if ((der = read_cert_file(path, &error)) == NULL) {
+		i_error("haproxy test: -F: %s", error);
+		return FALSE;
+	}
+	/* what HAProxy sends: DER in CLIENT_CERT, %[ssl_c_der,hex] in a
+	   custom TLV */
+	if (!doveadm_cmd_param_str(cctx, "cert-encoding", &value))
+		value = opts->cert_tlv == 0 ? "der" : "hex";
+	if (strcmp(value, "der") == 0)
+		encoded = der;
+	else if (strcmp(value, "hex") == 0) {
+		encoded = t_buffer_create(der->used * 2);
+		buffer_append(encoded, binary_to_hex_ucase(der->data, der->used),
+			      der->used * 2);
+	} else if (strcmp(value, "base64") == 0) {
+		encoded = t_buffer_create(MAX_BASE64_ENCODED_SIZE(der->used));
+		base64_encode(der->data, der->used, encoded);
+	} else {
+		i_error("haproxy test: Unknown -z '%s' (der, hex or base64)",
+			value);
+		return FALSE;
+	}
+	if (encoded->used > HAPROXY_TEST_TLV_VALUE_MAX) {
+		i_error("haproxy test: -F: the certificate is %zu bytes as %s: "
+			"a TLV value is at most %d bytes", encoded->used,
+			value, HAPROXY_TEST_TLV_VALUE_MAX);
+		return FALSE;
+	}
+	opts->cert = encoded;
+	if (opts->cert_tlv != 0)
+		add_raw_tlv(opts, opts->cert_tlv, encoded->data, encoded->used);
+	else
+		opts->report_tls = TRUE;
+	return TRUE;
+}
+
+/* -A, -Z, -G: the cloud load balancers' TLVs as they send them */
+static bool
+param_vendors(struct doveadm_cmd_context *cctx,
+	      struct haproxy_test_options *opts)
+{
+	const char *value;
+	uint32_t azure;
+	uint64_t gcp;
+
+	if (doveadm_cmd_param_str(cctx, "aws-vpce-id", &value)) {
+		size_t len = strlen(value);
+
+		if (len >= HAPROXY_TEST_TLV_VALUE_MAX) {
+			i_error("haproxy test: -A is %zu bytes: a TLV value is "
+				"at most %d bytes", len,
+				HAPROXY_TEST_TLV_VALUE_MAX);
+			return FALSE;
+		}
+		buffer_t *buf = t_buffer_create(len + 1);
+		buffer_append_c(buf, HAPROXY_TEST_AWS_VPCE_ID);
+		buffer_append(buf, value, len);
+		add_raw_tlv(opts, PROXY_HEADER_TLV_AWS, buf->data, buf->used);
+	}
+	if (doveadm_cmd_param_str(cctx, "azure-link-id", &value)) {
+		unsigned char buf[5] = { HAPROXY_TEST_AZURE_LINK_ID };
+
+		if (str_to_uint32(value, &azure) < 0) {
+			i_error("haproxy test: Invalid -Z '%s': a link id is "
+				"0-%u", value, UINT32_MAX);
+			return FALSE;
+		}
+		/* little-endian */
+		for (unsigned int i = 0; i < 4; i++)
+			buf[1 + i] = (azure >> (8 * i)) & 0xff;
+		add_raw_tlv(opts, PROXY_HEADER_TLV_AZURE, buf, sizeof(buf));
+	}
+	if (doveadm_cmd_param_str(cctx, "gcp-psc-id", &value)) {
+		unsigned char buf[8];
+
+		if (str_to_uint64(value, &gcp) < 0) {
+			i_error("haproxy test: Invalid -G '%s': a PSC "
+				"connection id is 0-%llu", value,
+				(unsigned long long)UINT64_MAX);
+			return FALSE;
+		}
+		/* big-endian */
+		for (unsigned int i = 0; i < 8; i++)
+			buf[i] = (gcp >> (8 * (7 - i))) & 0xff;
+		add_raw_tlv(opts, PROXY_HEADER_TLV_GCP, buf, sizeof(buf));
+	}
+	return TRUE;
+}
+
+/* -X TYPE=TEXT and -H TYPE=HEX, each as often as wanted: TLVs without a
+   field of their own, sent as they are */
+static bool
+param_raw_tlvs(struct doveadm_cmd_context *cctx, const char *name,
+	       char option, bool hex, struct haproxy_test_options *opts)
+{
+	const char *const *values, *eq;
+	buffer_t *bytes;
+	uint8_t type;
+
+	if (!doveadm_cmd_param_array(cctx, name, &values))
+		return TRUE;
+	for (; *values != NULL; values++) {
+		eq = strchr(*values, '=');
+		if (eq == NULL || !doveadm_haproxy_parse_tlv_type(
+			t_strdup_until(*values, eq), &type)) {
+			i_error("haproxy test: Invalid -%c '%s': TYPE=%s with "
+				"a TLV type without a field of its own "
+				"(0xE2=%s)", option, *values,
+				hex ? "HEX" : "VALUE", hex ? "0102" : "value");
+			return FALSE;
+		}
+		bytes = t_buffer_create(strlen(eq));
+		if (!hex)
+			buffer_append(bytes, eq + 1, strlen(eq + 1));
+		else if (hex_to_binary(eq + 1, bytes) < 0) {
+			i_error("haproxy test: Invalid -%c '%s': the value is "
+				"not hex", option, *values);
+			return FALSE;
+		}
+		if (bytes->used > HAPROXY_TEST_TLV_VALUE_MAX) {
+			i_error("haproxy test: -%c is %zu bytes: a TLV value "
+				"is at most %d bytes", option, bytes->used,
+				HAPROXY_TEST_TLV_VALUE_MAX);
+			return FALSE;
+		}
+		add_raw_tlv(opts, type, bytes->data, bytes->used);
 	}
 	return TRUE;
 }
@@ -368,6 +625,7 @@ parse_options(struct doveadm_cmd_context *cctx,
 	const char *value;
 
 	i_zero(opts);
+	t_array_init(&opts->raw_tlvs, 8);
 	(void)doveadm_cmd_param_bool(cctx, "v1", &opts->v1);
 	(void)doveadm_cmd_param_bool(cctx, "local", &opts->local_command);
 	(void)doveadm_cmd_param_bool(cctx, "report-tls", &opts->report_tls);
@@ -379,8 +637,17 @@ parse_options(struct doveadm_cmd_context *cctx,
 	if (!param_verify(cctx, &opts->verify) ||
 	    !param_tlv_value(cctx, "cn", 'c', &opts->cn) ||
 	    !param_tlv_value(cctx, "authority", 'a', &opts->authority) ||
-	    !param_tlv_value(cctx, "unique-id", 'u', &opts->unique_id))
+	    !param_tlv_value(cctx, "unique-id", 'u', &opts->unique_id) ||
+	    !param_cert(cctx, opts) || !param_vendors(cctx, opts) ||
+	    !param_raw_tlvs(cctx, "tlv", 'X', FALSE, opts) ||
+	    !param_raw_tlvs(cctx, "tlv-hex", 'H', TRUE, opts))
 		return FALSE;
+	if (opts->v1 && (opts->cert != NULL ||
+			 array_count(&opts->raw_tlvs) > 0)) {
+		i_error("haproxy test: v1 (-1) has no TLVs for -F, -A, -Z, -G, "
+			"-X or -H");
+		return FALSE;
+	}
 	if (opts->cn != NULL || opts->cert_conn || opts->cert_sess)
 		opts->report_tls = TRUE;
 
@@ -452,7 +719,7 @@ static void cmd_haproxy_test(struct doveadm_cmd_context *cctx)
 	const char *target, *host;
 	struct ip_addr ip;
 	in_port_t port;
-	unsigned char header[PROXY_HEADER_MAX_SIZE];
+	const unsigned char *header;
 	size_t header_size;
 
 	if (!parse_options(cctx, &opts, &target)) {
@@ -465,7 +732,7 @@ static void cmd_haproxy_test(struct doveadm_cmd_context *cctx)
 		doveadm_exit_code = EX_USAGE;
 		return;
 	}
-	if (!build_header(&opts, header, &header_size)) {
+	if (!build_header(&opts, &header, &header_size)) {
 		doveadm_exit_code = EX_USAGE;
 		return;
 	}
@@ -485,7 +752,10 @@ struct doveadm_cmd_ver2 doveadm_cmd_haproxy_test = {
 	.cmd = cmd_haproxy_test,
 	.usage = "[-1] [-L] [-s <ip:port>] [-d <ip:port>] [-t] [-c <cn>] "
 		"[-V <verify>] [-C] [-S] [-a <authority>] [-u <unique-id>] "
-		"[-k] [-T] [-p imap|pop3|submission|sieve] [-e] <host:port>",
+		"[-k] [-F <cert-file> [-y <type>] [-z der|hex|base64]] "
+		"[-A <vpce-id>] [-Z <link-id>] [-G <psc-id>] "
+		"[-X <type>=<value>] [-H <type>=<hex>] [-T] "
+		"[-p imap|pop3|submission|sieve] [-e] <host:port>",
 DOVEADM_CMD_PARAMS_START
 DOVEADM_CMD_PARAM('1', "v1", CMD_PARAM_BOOL, 0)
 DOVEADM_CMD_PARAM('L', "local", CMD_PARAM_BOOL, 0)
@@ -499,6 +769,14 @@ DOVEADM_CMD_PARAM('S', "cert-sess", CMD_PARAM_BOOL, 0)
 DOVEADM_CMD_PARAM('a', "authority", CMD_PARAM_STR, 0)
 DOVEADM_CMD_PARAM('u', "unique-id", CMD_PARAM_STR, 0)
 DOVEADM_CMD_PARAM('k', "crc32c", CMD_PARAM_BOOL, 0)
+DOVEADM_CMD_PARAM('F', "cert-file", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('y', "cert-tlv", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('z', "cert-encoding", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('A', "aws-vpce-id", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('Z', "azure-link-id", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('G', "gcp-psc-id", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('X', "tlv", CMD_PARAM_ARRAY, 0)
+DOVEADM_CMD_PARAM('H', "tlv-hex", CMD_PARAM_ARRAY, 0)
 DOVEADM_CMD_PARAM('T', "start-tls", CMD_PARAM_BOOL, 0)
 DOVEADM_CMD_PARAM('p', "protocol", CMD_PARAM_STR, 0)
 DOVEADM_CMD_PARAM('e', "external", CMD_PARAM_BOOL, 0)

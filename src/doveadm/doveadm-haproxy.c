@@ -16,7 +16,11 @@
 #include "doveadm.h"
 #include "doveadm-cmd.h"
 #include "doveadm-print.h"
+#include "strnum.h"
 #include "proxy-header.h"
+#include "haproxy-tlv-cert.h"
+#include "haproxy-tlv-custom.h"
+#include "haproxy-tlv-settings.h"
 #include "haproxy-tlv-fields.h"
 #include "haproxy-tlv-net.h"
 #include "doveadm-haproxy.h"
@@ -28,9 +32,18 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-/* Room for the largest header as hex with separators (tshark's "0d:0a:"
-   or xxd's line breaks); binary input beyond a header is only reported */
-#define DOVEADM_HAPROXY_INPUT_MAX (PROXY_HEADER_MAX_SIZE * 4)
+/* Room for the largest header the protocol allows (a certificate chain
+   makes it larger than the plugin's default maximum) as hex with
+   separators (tshark's "0d:0a:" or xxd's line breaks); binary input
+   beyond a header is only reported */
+#define DOVEADM_HAPROXY_INPUT_MAX (PROXY_HEADER_V2_MAX_SIZE * 4)
+
+/* decode's options beyond the header itself: the plugin's settings
+   haproxy_tlv_cert_tlv, haproxy_tlv_vendor_tlvs and haproxy_tlv_custom,
+   parsed by the settings' own parser (policy.cert_tlv, policy.custom) */
+struct decode_options {
+	struct haproxy_tlv_policy policy;
+};
 
 extern const char *doveadm_haproxy_plugin_version;
 void doveadm_haproxy_plugin_init(struct module *module);
@@ -134,15 +147,260 @@ static const char *verify_meaning(const struct proxy_header *hdr)
 	return X509_verify_cert_error_string(hdr->ssl_verify);
 }
 
-static void print_decoded(const struct proxy_header *hdr)
+bool doveadm_haproxy_parse_tlv_type(const char *str, uint8_t *type_r)
+{
+	unsigned int type;
+
+	if (str[0] == '0' && (str[1] == 'x' || str[1] == 'X')) {
+		if (str_to_uint_hex(str + 2, &type) < 0)
+			return FALSE;
+	} else if (str_to_uint(str, &type) < 0)
+		return FALSE;
+	switch (type) {
+	case PROXY_HEADER_TLV_ALPN:
+	case PROXY_HEADER_TLV_AUTHORITY:
+	case PROXY_HEADER_TLV_CRC32C:
+	case PROXY_HEADER_TLV_NOOP:
+	case PROXY_HEADER_TLV_UNIQUE_ID:
+	case PROXY_HEADER_TLV_SSL:
+	case PROXY_HEADER_TLV_NETNS:
+		return FALSE;
+	}
+	if (type == 0 || type > 0xff)
+		return FALSE;
+	*type_r = type;
+	return TRUE;
+}
+
+static bool
+parse_decode_options(struct doveadm_cmd_context *cctx,
+		     struct decode_options *opts)
+{
+	const char *cert_tlv, *vendor_tlvs, *const *customs, *error;
+
+	i_zero(opts);
+	if (!doveadm_cmd_param_str(cctx, "cert-tlv", &cert_tlv))
+		cert_tlv = "0";
+	/* the plugin's default */
+	if (!doveadm_cmd_param_str(cctx, "vendor-tlvs", &vendor_tlvs))
+		vendor_tlvs = "aws azure";
+	/* given once with every TYPE:NAME, as the setting has them, or one
+	   per -n */
+	if (!doveadm_cmd_param_array(cctx, "custom", &customs))
+		customs = t_new(const char *, 1);
+	if (!haproxy_tlv_settings_parse_custom(cert_tlv, vendor_tlvs,
+					       t_strarray_join(customs, " "),
+					       &opts->policy, &error)) {
+		i_error("haproxy decode: %s", error);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Bytes as ssl_cn shows them: anything outside printable ASCII (and the
+   backslash) as \xNN */
+static const char *escape_bytes(const unsigned char *data, size_t size)
+{
+	string_t *str = t_str_new(size + 1);
+
+	for (size_t i = 0; i < size; i++) {
+		if (data[i] >= 0x20 && data[i] < 0x7f && data[i] != '\\')
+			str_append_c(str, data[i]);
+		else
+			str_printfa(str, "\\x%02x", data[i]);
+	}
+	return str_c(str);
+}
+
+static const char *escape_str(const char *str)
+{
+	return escape_bytes((const unsigned char *)str, strlen(str));
+}
+
+static const char *cert_encoding_name(enum haproxy_tlv_cert_encoding encoding)
+{
+	switch (encoding) {
+	case HAPROXY_TLV_CERT_DER:
+		return "der";
+	case HAPROXY_TLV_CERT_HEX:
+		return "hex";
+	case HAPROXY_TLV_CERT_BASE64:
+		return "base64";
+	}
+	i_unreached();
+}
+
+/* The certificate columns, in their order */
+enum cert_column {
+	CERT_COLUMN_TLV,
+	CERT_COLUMN_ENCODING,
+	CERT_COLUMN_SUBJECT,
+	CERT_COLUMN_ISSUER,
+	CERT_COLUMN_SERIAL,
+	CERT_COLUMN_NOT_BEFORE,
+	CERT_COLUMN_NOT_AFTER,
+	CERT_COLUMN_FINGERPRINT,
+	CERT_COLUMN_ERROR,
+
+	CERT_COLUMN_COUNT
+};
+
+static const char *const cert_column_names[CERT_COLUMN_COUNT] = {
+	"cert_tlv", "cert_encoding", "cert_subject", "cert_issuer",
+	"cert_serial", "cert_not_before", "cert_not_after",
+	"cert_fingerprint", "cert_error",
+};
+
+/* The certificate of SSL CLIENT_CERT, or else of the custom TLV: every
+   column "" when there is none. FALSE when there is one that does not
+   parse. */
+static bool
+cert_values(const struct proxy_header *hdr, const struct decode_options *opts,
+	    const char *values[CERT_COLUMN_COUNT])
+{
+	enum haproxy_tlv_cert_encoding encoding = HAPROXY_TLV_CERT_DER;
+	struct haproxy_tlv_cert_info info;
+	struct proxy_header_tlv tlv;
+	const char *error = NULL;
+	bool have_value = TRUE;
+	X509 *cert = NULL;
+
+	for (unsigned int i = 0; i < CERT_COLUMN_COUNT; i++)
+		values[i] = "";
+	if (hdr->ssl_client_cert.data != NULL) {
+		values[CERT_COLUMN_TLV] = t_strdup_printf("0x%02x",
+			PROXY_HEADER_TLV_SSL_CLIENT_CERT);
+		cert = haproxy_tlv_cert_parse_der(hdr->ssl_client_cert.data,
+						  hdr->ssl_client_cert.size,
+						  &error);
+	} else if (opts->policy.cert_tlv != 0) {
+		switch (proxy_header_tlv_find(hdr, opts->policy.cert_tlv, &tlv,
+					      &error)) {
+		case PROXY_HEADER_FIND_ABSENT:
+			return TRUE;
+		case PROXY_HEADER_FIND_INVALID:
+			have_value = FALSE;
+			break;
+		case PROXY_HEADER_FIND_FOUND:
+			cert = haproxy_tlv_cert_parse(tlv.value.data,
+						      tlv.value.size,
+						      &encoding, &error);
+			break;
+		}
+		values[CERT_COLUMN_TLV] = t_strdup_printf("0x%02x",
+			opts->policy.cert_tlv);
+	} else {
+		return TRUE;
+	}
+	/* what the value looked like, also when it does not parse */
+	if (have_value)
+		values[CERT_COLUMN_ENCODING] = cert_encoding_name(encoding);
+	if (cert == NULL) {
+		values[CERT_COLUMN_ERROR] = escape_str(error);
+		return FALSE;
+	}
+	haproxy_tlv_cert_describe(cert, &info);
+	X509_free(cert);
+	values[CERT_COLUMN_SUBJECT] = escape_str(info.subject);
+	values[CERT_COLUMN_ISSUER] = escape_str(info.issuer);
+	values[CERT_COLUMN_SERIAL] = info.serial;
+	values[CERT_COLUMN_NOT_BEFORE] = info.not_before;
+	values[CERT_COLUMN_NOT_AFTER] = info.not_after;
+	values[CERT_COLUMN_FINGERPRINT] = info.fingerprint;
+	return TRUE;
+}
+
+/* The vendor and named custom columns, names and values in the same
+   order */
+struct tlv_columns {
+	ARRAY_TYPE(const_string) names, values;
+	/* what is wrong with their TLVs: "column: reason; ..." */
+	string_t *errors;
+};
+
+static void
+tlv_column(struct tlv_columns *cols, const char *name,
+	   enum proxy_header_find_result ret, const char *value,
+	   const char *reason)
+{
+	if (ret != PROXY_HEADER_FIND_FOUND)
+		value = "";
+	if (ret == PROXY_HEADER_FIND_INVALID) {
+		if (str_len(cols->errors) > 0)
+			str_append(cols->errors, "; ");
+		str_printfa(cols->errors, "%s: %s", name, reason);
+	}
+	array_push_back(&cols->names, &name);
+	array_push_back(&cols->values, &value);
+}
+
+static void
+tlv_values(const struct proxy_header *hdr, const struct decode_options *opts,
+	   struct tlv_columns *cols)
+{
+	const struct haproxy_tlv_custom_set *set = &opts->policy.custom;
+	enum proxy_header_find_result ret;
+	struct proxy_header_bytes bytes;
+	struct proxy_header_tlv tlv;
+	const char *reason = NULL;
+	uint32_t id32;
+	uint64_t id64;
+
+	t_array_init(&cols->names, 8);
+	t_array_init(&cols->values, 8);
+	cols->errors = t_str_new(64);
+	if ((set->vendors & HAPROXY_TLV_VENDOR_AWS) != 0) {
+		ret = proxy_header_aws_vpce_id(hdr, &bytes, &reason);
+		tlv_column(cols, "aws_vpce_id", ret,
+			   ret != PROXY_HEADER_FIND_FOUND ? NULL :
+			   t_strndup(bytes.data, bytes.size), reason);
+	}
+	if ((set->vendors & HAPROXY_TLV_VENDOR_AZURE) != 0) {
+		ret = proxy_header_azure_link_id(hdr, &id32, &reason);
+		tlv_column(cols, "azure_link_id", ret,
+			   ret != PROXY_HEADER_FIND_FOUND ? NULL :
+			   dec2str(id32), reason);
+	}
+	if ((set->vendors & HAPROXY_TLV_VENDOR_GCP) != 0) {
+		ret = proxy_header_gcp_psc_id(hdr, &id64, &reason);
+		tlv_column(cols, "gcp_psc_id", ret,
+			   ret != PROXY_HEADER_FIND_FOUND ? NULL :
+			   dec2str(id64), reason);
+	}
+	for (unsigned int i = 0; i < set->custom_count; i++) {
+		const struct haproxy_tlv_custom_tlv *custom = &set->custom[i];
+
+		ret = proxy_header_tlv_find(hdr, custom->type, &tlv, &reason);
+		tlv_column(cols, t_strconcat("x_", custom->name, NULL), ret,
+			   ret != PROXY_HEADER_FIND_FOUND ? NULL :
+			   haproxy_tlv_custom_value(&tlv.value), reason);
+	}
+}
+
+/* FALSE when the certificate or a vendor or named TLV is invalid: its
+   error column says why */
+static bool
+print_decoded(const struct proxy_header *hdr, const struct decode_options *opts)
 {
 	const struct haproxy_tlv_field *field;
+	const char *cert[CERT_COLUMN_COUNT];
+	struct tlv_columns tlvs;
+	const char *const *name, *const *value;
 	unsigned int i;
+	bool cert_ok;
+
+	cert_ok = cert_values(hdr, opts, cert);
+	tlv_values(hdr, opts, &tlvs);
 
 	for (i = 0; i < HAPROXY_TLV_FIELD_COUNT; i++) {
 		if (haproxy_tlv_fields[i].name != NULL)
 			doveadm_print_header_simple(haproxy_tlv_fields[i].name);
 	}
+	for (i = 0; i < CERT_COLUMN_COUNT; i++)
+		doveadm_print_header_simple(cert_column_names[i]);
+	array_foreach(&tlvs.names, name)
+		doveadm_print_header_simple(*name);
+	doveadm_print_header_simple("tlv_error");
 	for (i = 0; i < HAPROXY_TLV_FIELD_COUNT; i++) {
 		field = &haproxy_tlv_fields[i];
 		if (field->name == NULL)
@@ -154,17 +412,34 @@ static void print_decoded(const struct proxy_header *hdr)
 			doveadm_print(haproxy_tlv_field_printable(field, hdr));
 		}
 	}
+	for (i = 0; i < CERT_COLUMN_COUNT; i++)
+		doveadm_print(cert[i]);
+	array_foreach(&tlvs.values, value)
+		doveadm_print(*value);
+	doveadm_print(str_c(tlvs.errors));
+
+	if (!cert_ok)
+		i_error("Invalid certificate in TLV %s: %s",
+			cert[CERT_COLUMN_TLV], cert[CERT_COLUMN_ERROR]);
+	if (str_len(tlvs.errors) > 0)
+		i_error("Invalid TLV: %s", str_c(tlvs.errors));
+	return cert_ok && str_len(tlvs.errors) == 0;
 }
 
 static void cmd_haproxy_decode(struct doveadm_cmd_context *cctx)
 {
 	const char *path = NULL, *error = NULL, *reason;
+	struct decode_options opts;
 	bool hex = FALSE;
 	buffer_t *buf;
 	struct proxy_header hdr;
 	size_t need;
 	int ret;
 
+	if (!parse_decode_options(cctx, &opts)) {
+		doveadm_exit_code = EX_USAGE;
+		return;
+	}
 	(void)doveadm_cmd_param_bool(cctx, "hex", &hex);
 	(void)doveadm_cmd_param_str(cctx, "file", &path);
 	ret = read_input(path, &buf, &error);
@@ -176,8 +451,12 @@ static void cmd_haproxy_decode(struct doveadm_cmd_context *cctx)
 		return;
 	}
 
-	switch (proxy_header_decode(buf->data, buf->used, &hdr, &need,
-				    &reason)) {
+	/* what the protocol allows, not just the plugin's default: a
+	   header with a certificate chain may need a larger
+	   haproxy_tlv_max_header_size, and this shows it */
+	switch (proxy_header_decode_max(buf->data, buf->used,
+					PROXY_HEADER_V2_MAX_SIZE, &hdr, &need,
+					&reason)) {
 	case PROXY_HEADER_NEED_MORE:
 		i_error("Incomplete PROXY header: %zu more bytes needed", need);
 		doveadm_exit_code = EX_DATAERR;
@@ -190,7 +469,8 @@ static void cmd_haproxy_decode(struct doveadm_cmd_context *cctx)
 		break;
 	}
 	doveadm_print_init(DOVEADM_PRINT_TYPE_FLOW);
-	print_decoded(&hdr);
+	if (!print_decoded(&hdr, &opts))
+		doveadm_exit_code = EX_DATAERR;
 	if (hdr.size < buf->used) {
 		i_info("%zu bytes after the header are not part of it",
 		       buf->used - hdr.size);
@@ -448,9 +728,13 @@ static void cmd_haproxy_check(struct doveadm_cmd_context *cctx)
 static struct doveadm_cmd_ver2 doveadm_cmd_haproxy_decode = {
 	.name = "haproxy decode",
 	.cmd = cmd_haproxy_decode,
-	.usage = "[-x] [<file>]",
+	.usage = "[-x] [-y <type>] [-w <vendors>] [-n <type:name ...>] "
+		"[<file>]",
 DOVEADM_CMD_PARAMS_START
 DOVEADM_CMD_PARAM('x', "hex", CMD_PARAM_BOOL, 0)
+DOVEADM_CMD_PARAM('y', "cert-tlv", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('w', "vendor-tlvs", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('n', "custom", CMD_PARAM_ARRAY, 0)
 DOVEADM_CMD_PARAM('\0', "file", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
 DOVEADM_CMD_PARAMS_END
 };

@@ -9,4 +9,9 @@
 
 extern struct doveadm_cmd_ver2 doveadm_cmd_haproxy_test;
 
+/* A TLV type as the plugin's settings write it: 0xE1 or 225. Only types
+   the decoder has no field of its own for (custom, experimental, not yet
+   assigned): FALSE for the others and for anything not 1-255. */
+bool doveadm_haproxy_parse_tlv_type(const char *str, uint8_t *type_r);
+
 #endif

@@ -270,6 +270,14 @@ const struct haproxy_tlv_field haproxy_tlv_fields[HAPROXY_TLV_FIELD_COUNT] = {
 		TEXT(ssl_key_alg) },
 	[HAPROXY_TLV_FIELD_TLVS] = {
 		.name = "tlvs", DERIVED(field_tlvs) },
+	[HAPROXY_TLV_FIELD_SSL_GROUP] = {
+		.name = "ssl_group", .event_name = "haproxy_tls_group",
+		.event_scope = HAPROXY_TLV_FIELD_WITH_TLS,
+		TEXT(ssl_group) },
+	[HAPROXY_TLV_FIELD_SSL_SIG_SCHEME] = {
+		.name = "ssl_sig_scheme", .event_name = "haproxy_tls_sig_scheme",
+		.event_scope = HAPROXY_TLV_FIELD_WITH_TLS,
+		TEXT(ssl_sig_scheme) },
 	[HAPROXY_TLV_FIELD_CERT] = {
 		.event_name = "haproxy_cert",
 		.event_scope = HAPROXY_TLV_FIELD_WITH_TLS,

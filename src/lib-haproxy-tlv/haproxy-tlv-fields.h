@@ -44,6 +44,10 @@ enum haproxy_tlv_field_id {
 	HAPROXY_TLV_FIELD_SSL_SIG_ALG,
 	HAPROXY_TLV_FIELD_SSL_KEY_ALG,
 	HAPROXY_TLV_FIELD_TLVS,
+	/* after tlvs: the columns before them keep their positions for
+	   scripts that read `-f tab` */
+	HAPROXY_TLV_FIELD_SSL_GROUP,
+	HAPROXY_TLV_FIELD_SSL_SIG_SCHEME,
 	/* the plugin's summary of the certificate, no decode column */
 	HAPROXY_TLV_FIELD_CERT,
 

@@ -2,11 +2,19 @@
    against the test Dovecot's configuration. */
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proxy-header.h"
+#include "proxy-header-encode.h"
 #include "test-protocol.h"
 
 /* test_env_doveadm() can only redirect stdin from a file; the pipe test
@@ -339,7 +347,8 @@ static void test_usage(void)
 	char *out, *err;
 
 	g_assert_cmpint(test_env_doveadm("haproxy", NULL, &out, &err), !=, 0);
-	assert_contains(err, "decode       [-x] [<file>]");
+	assert_contains(err, "decode       [-x] [-y <type>] [-w <vendors>] "
+			"[-n <type:name ...>] [<file>]");
 	assert_contains(err, "check        <address>");
 	assert_contains(err, "test         [-1] [-L]");
 	g_free(out);
@@ -353,7 +362,7 @@ struct test_case {
 };
 
 /* {imap} etc. become the test Dovecot's listener ports, {xN} a string of
-   N 'x' */
+   N 'x', {dir} the environment's directory */
 static char *expand_args(const char *args)
 {
 	static const struct {
@@ -367,6 +376,7 @@ static char *expand_args(const char *args)
 	GString *str = g_string_new(args);
 	const char *p;
 
+	g_string_replace(str, "{dir}", test_env_dir(), 0);
 	for (size_t i = 0; i < G_N_ELEMENTS(ports); i++) {
 		char *port = g_strdup_printf("%u",
 					     test_dovecot_port(ports[i].port));
@@ -434,9 +444,18 @@ static const struct test_case live_cases[] = {
 	/* the largest verify result is sent as it is: not verified */
 	{ "-s 192.0.2.104:1000 -e -c certuser -C -V 4294967295 "
 	  "127.0.0.1:{imap}", 69, "authenticate EXTERNAL FAILED a NO" },
-	/* 16+12 address bytes, SSL TLV 3+5, VERSION 3+7, CN 3+1999: the
-	   largest header the decoder accepts */
+	/* the certificate itself in CLIENT_CERT: the username from it */
+	{ "-e -C -F {dir}/certs/client.pem 127.0.0.1:{imap}", 0,
+	  "authenticate EXTERNAL OK     a OK" },
+	/* ... and from the CN too, with the certificate's CN */
+	{ "-e -c certuser -C -F {dir}/certs/client.pem 127.0.0.1:{imap}", 0,
+	  "authenticate EXTERNAL OK     a OK" },
+	/* 16+12 address bytes, SSL TLV 3+5, VERSION 3+7, CN 3+1999 */
 	{ "-c {x1999} -C 127.0.0.1:{imap}", 0, "v2 PROXY, 2048 bytes" },
+	/* ... CN 3+65502: the largest header the protocol allows is sent,
+	   whatever the plugin's maximum makes of it */
+	{ "-s 192.0.2.108:1000 -c {x65502} -C 127.0.0.1:{imap}", 69,
+	  "v2 PROXY, 65551 bytes" },
 };
 
 /* Options out of range: a usage error before anything is sent (the
@@ -459,9 +478,38 @@ static const struct usage_case usage_cases[] = {
 	{ "-c {x65536} -C 127.0.0.1:{imap}", "-c is 65536 bytes" },
 	{ "-a {x65536} 127.0.0.1:{imap}", "-a is 65536 bytes" },
 	{ "-u {x65536} 127.0.0.1:{imap}", "-u is 65536 bytes" },
-	/* more than the decoder's cap, one byte over */
-	{ "-c {x2000} -C 127.0.0.1:{imap}", "2049 bytes" },
-	{ "-k -a {x1100} -u {x1000} 127.0.0.1:{imap}", "2141 bytes" },
+	/* more than the protocol's 65551 bytes, one byte over */
+	{ "-c {x65503} -C 127.0.0.1:{imap}",
+	  "v2 header is longer than the protocol's 65551 bytes" },
+	{ "-k -a {x40000} -u {x30000} 127.0.0.1:{imap}",
+	  "v2 header is longer than the protocol's 65551 bytes" },
+	{ "-X 0xE2={x65535} -X 0xE3=x 127.0.0.1:{imap}",
+	  "v2 header is longer than the protocol's 65551 bytes" },
+	{ "-X 0xE2={x65536} 127.0.0.1:{imap}", "-X is 65536 bytes" },
+	/* certificates, vendors and raw TLVs */
+	{ "-F /nonexistent/cert.pem 127.0.0.1:{imap}",
+	  "-F: open(/nonexistent/cert.pem) failed" },
+	{ "-F {dir}/dovecot.conf 127.0.0.1:{imap}",
+	  "dovecot.conf has no PEM or DER certificate" },
+	{ "-F {dir}/certs/client.pem -z pem 127.0.0.1:{imap}",
+	  "Unknown -z 'pem'" },
+	{ "-F {dir}/certs/client.pem -y 0x20 127.0.0.1:{imap}",
+	  "Invalid -y '0x20'" },
+	{ "-F {dir}/certs/client.pem -y 256 127.0.0.1:{imap}",
+	  "Invalid -y '256'" },
+	{ "-y 0xE1 127.0.0.1:{imap}", "-y and -z need -F <file>" },
+	{ "-1 -F {dir}/certs/client.pem 127.0.0.1:{imap}",
+	  "v1 (-1) has no TLVs" },
+	{ "-1 -A vpce-1 127.0.0.1:{imap}", "v1 (-1) has no TLVs" },
+	{ "-Z 4294967296 127.0.0.1:{imap}", "Invalid -Z '4294967296'" },
+	{ "-Z 0x1 127.0.0.1:{imap}", "Invalid -Z '0x1'" },
+	{ "-G -1 127.0.0.1:{imap}", "Invalid -G '-1'" },
+	{ "-G 18446744073709551616 127.0.0.1:{imap}",
+	  "Invalid -G '18446744073709551616'" },
+	{ "-X 0xE2 127.0.0.1:{imap}", "Invalid -X '0xE2'" },
+	{ "-X 0x01=imap 127.0.0.1:{imap}", "Invalid -X '0x01=imap'" },
+	{ "-H 0xE2=0g 127.0.0.1:{imap}", "Invalid -H '0xE2=0g'" },
+	{ "-H 0xE2=012 127.0.0.1:{imap}", "Invalid -H '0xE2=012'" },
 	{ "-s 192.0.2.1:65536 127.0.0.1:{imap}",
 	  "Invalid source '192.0.2.1:65536'" },
 	{ "-d 192.0.2.2:4294967439 127.0.0.1:{imap}",
@@ -486,6 +534,640 @@ static void test_usage_error(gconstpointer data)
 	g_free(err);
 	g_free(cmd);
 	g_free(args);
+}
+
+/* A listener that takes what `doveadm haproxy test` sends as HAProxy
+   would: the header, kept for `doveadm haproxy decode`, answered with an
+   IMAP greeting */
+struct capture {
+	int listen_fd;
+	unsigned int port;
+	GThread *thread;
+	GByteArray *header;
+};
+
+static gpointer capture_thread(gpointer data)
+{
+	struct capture *c = data;
+	struct pollfd pfd = { .fd = c->listen_fd, .events = POLLIN };
+	unsigned char buf[4096];
+	struct proxy_header hdr;
+	const char *reason;
+	size_t need;
+	int fd;
+
+	/* a usage error never connects */
+	if (poll(&pfd, 1, 20000) <= 0)
+		return NULL;
+	if ((fd = accept(c->listen_fd, NULL, NULL)) < 0)
+		return NULL;
+	for (;;) {
+		ssize_t ret = read(fd, buf, sizeof(buf));
+
+		if (ret <= 0)
+			break;
+		g_byte_array_append(c->header, buf, ret);
+		if (proxy_header_decode_max(c->header->data, c->header->len,
+					    PROXY_HEADER_V2_MAX_SIZE, &hdr,
+					    &need, &reason) !=
+		    PROXY_HEADER_NEED_MORE)
+			break;
+	}
+	if (write(fd, "* OK capture\r\n", 14) != 14)
+		g_warning("capture: write() failed");
+	close(fd);
+	return NULL;
+}
+
+static void capture_start(struct capture *c)
+{
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in sin;
+	} addr;
+	socklen_t len = sizeof(addr.sin);
+	int ret;
+
+	memset(&addr, 0, sizeof(addr));
+	addr.sin.sin_family = AF_INET;
+	addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	c->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	g_assert_cmpint(c->listen_fd, >=, 0);
+	ret = bind(c->listen_fd, &addr.sa, sizeof(addr.sin));
+	g_assert_cmpint(ret, ==, 0);
+	g_assert_cmpint(listen(c->listen_fd, 1), ==, 0);
+	ret = getsockname(c->listen_fd, &addr.sa, &len);
+	g_assert_cmpint(ret, ==, 0);
+	c->port = ntohs(addr.sin.sin_port);
+	c->header = g_byte_array_new();
+	c->thread = g_thread_new("capture", capture_thread, c);
+}
+
+static void capture_finish(struct capture *c)
+{
+	g_thread_join(c->thread);
+	close(c->listen_fd);
+}
+
+/* `doveadm haproxy test ARGS` to the capture listener: the header it sent,
+   in a file named after the test */
+static char *capture_header(const char *name, const char *test_args)
+{
+	struct capture c;
+	char *args, *cmd, *out, *err, *path;
+	int ret;
+
+	capture_start(&c);
+	args = expand_args(test_args);
+	cmd = g_strdup_printf("haproxy test %s 127.0.0.1:%u", args, c.port);
+	ret = test_env_doveadm(cmd, NULL, &out, &err);
+	capture_finish(&c);
+	if (ret != 0 || strstr(out, "greeting") == NULL)
+		g_error("doveadm %.300s: exit %d:\n%.2000s%.2000s", cmd, ret,
+			out, err);
+	path = g_strdup_printf("%s/%s.bin", test_env_dir(), name);
+	g_assert_true(g_file_set_contents(path, (const char *)c.header->data,
+					  c.header->len, NULL));
+	g_byte_array_unref(c.header);
+	g_free(out);
+	g_free(err);
+	g_free(cmd);
+	g_free(args);
+	return path;
+}
+
+/* doveadm -f json haproxy decode ARGS PATH: its exit code and output */
+static int decode_json(const char *decode_args, const char *path,
+		       char **out_r, char **err_r)
+{
+	char *cmd = g_strdup_printf("-f json haproxy decode %s %s",
+				    decode_args, path);
+	int ret = test_env_doveadm(cmd, NULL, out_r, err_r);
+
+	g_free(cmd);
+	return ret;
+}
+
+static void assert_absent(const char *text, const char *needle)
+{
+	if (strstr(text, needle) != NULL)
+		g_error("'%s' in:\n%s", needle, text);
+}
+
+/* The TLV of this type in a v2 header as it came */
+static GBytes *header_tlv(const char *path, guint8 type)
+{
+	struct proxy_header hdr;
+	struct proxy_header_tlv tlv;
+	const char *reason;
+	char *contents;
+	gsize size, need;
+	GBytes *value = NULL;
+
+	g_assert_true(g_file_get_contents(path, &contents, &size, NULL));
+	g_assert_cmpint(proxy_header_decode_max((const unsigned char *)contents,
+						size, PROXY_HEADER_V2_MAX_SIZE,
+						&hdr, &need, &reason), ==,
+			PROXY_HEADER_COMPLETE);
+	if (proxy_header_tlv_find(&hdr, type, &tlv, &reason) ==
+	    PROXY_HEADER_FIND_FOUND)
+		value = g_bytes_new(tlv.value.data, tlv.value.size);
+	g_free(contents);
+	return value;
+}
+
+/* certs/client.pem as DER, and what decode must say of it */
+struct cert_expect {
+	GBytes *der;
+	char *serial, *fingerprint, *not_before, *not_after;
+};
+
+static char *asn1_time_iso(const ASN1_TIME *time)
+{
+	struct tm tm;
+	char buf[32];
+
+	g_assert_cmpint(ASN1_TIME_to_tm(time, &tm), ==, 1);
+	g_assert_cmpint(strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm),
+			>, 0);
+	return g_strdup(buf);
+}
+
+static void cert_expect_init(struct cert_expect *e)
+{
+	char *path = test_env_path("certs/client.pem");
+	FILE *f = fopen(path, "r");
+	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL;
+	unsigned int md_len;
+	X509 *cert;
+	int der_len;
+
+	g_assert_nonnull(f);
+	cert = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	g_assert_nonnull(cert);
+	der_len = i2d_X509(cert, &der);
+	g_assert_cmpint(der_len, >, 0);
+	e->der = g_bytes_new(der, der_len);
+	OPENSSL_free(der);
+
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	char *hex = BN_bn2hex(bn);
+	e->serial = g_strdup(hex);
+	OPENSSL_free(hex);
+	BN_free(bn);
+
+	g_assert_cmpint(X509_digest(cert, EVP_sha256(), md, &md_len), ==, 1);
+	GString *fp = g_string_new(NULL);
+	for (unsigned int i = 0; i < md_len; i++)
+		g_string_append_printf(fp, "%02x", md[i]);
+	e->fingerprint = g_string_free(fp, FALSE);
+	e->not_before = asn1_time_iso(X509_get0_notBefore(cert));
+	e->not_after = asn1_time_iso(X509_get0_notAfter(cert));
+	X509_free(cert);
+	g_free(path);
+}
+
+static void cert_expect_free(struct cert_expect *e)
+{
+	g_bytes_unref(e->der);
+	g_free(e->serial);
+	g_free(e->fingerprint);
+	g_free(e->not_before);
+	g_free(e->not_after);
+}
+
+static void
+assert_cert_columns(const char *out, const char *tlv, const char *encoding)
+{
+	struct cert_expect e;
+	char *s;
+
+	cert_expect_init(&e);
+	s = g_strdup_printf("\"cert_tlv\":\"%s\"", tlv);
+	assert_contains(out, s);
+	g_free(s);
+	s = g_strdup_printf("\"cert_encoding\":\"%s\"", encoding);
+	assert_contains(out, s);
+	g_free(s);
+	assert_contains(out, "\"cert_subject\":\"");
+	assert_contains(out, "CN=certuser");
+	assert_contains(out, "\"cert_issuer\":\"");
+	assert_contains(out, "CN=Test CA");
+	s = g_strdup_printf("\"cert_serial\":\"%s\"", e.serial);
+	assert_contains(out, s);
+	g_free(s);
+	s = g_strdup_printf("\"cert_fingerprint\":\"%s\"", e.fingerprint);
+	assert_contains(out, s);
+	g_free(s);
+	s = g_strdup_printf("\"cert_not_before\":\"%s\"", e.not_before);
+	assert_contains(out, s);
+	g_free(s);
+	s = g_strdup_printf("\"cert_not_after\":\"%s\"", e.not_after);
+	assert_contains(out, s);
+	g_free(s);
+	assert_contains(out, "\"cert_error\":\"\"");
+	cert_expect_free(&e);
+}
+
+struct cert_case {
+	const char *name;
+	/* haproxy test's options: the certificate file is {cert} */
+	const char *test_args;
+	const char *decode_args;
+	const char *tlv, *encoding;
+	/* the bytes of TLV cert_type as they must come: DER, upper-case
+	   hex or base64 of client.pem's DER */
+	guint8 cert_type;
+};
+
+static const struct cert_case cert_cases[] = {
+	{ "client-cert-der", "-F {dir}/certs/client.pem -C", "", "0x28",
+	  "der", 0 },
+	{ "custom-hex", "-F {dir}/certs/client.pem -y 0xE1", "-y 0xE1",
+	  "0xe1", "hex", 0xe1 },
+	{ "custom-base64", "-F {dir}/certs/client.pem -y 0xE1 -z base64",
+	  "-y 0xe1", "0xe1", "base64", 0xe1 },
+	/* a DER file, sent as DER in a custom TLV */
+	{ "custom-der", "-F {dir}/client.der -y 226 -z der",
+	  "--cert-tlv 0xE2", "0xe2", "der", 0xe2 },
+};
+
+static void write_client_der(void)
+{
+	struct cert_expect e;
+	char *path = g_strdup_printf("%s/client.der", test_env_dir());
+
+	cert_expect_init(&e);
+	g_assert_true(g_file_set_contents(path, g_bytes_get_data(e.der, NULL),
+					  g_bytes_get_size(e.der), NULL));
+	cert_expect_free(&e);
+	g_free(path);
+}
+
+static void test_cert_round_trip(gconstpointer data)
+{
+	const struct cert_case *c = data;
+	struct cert_expect e;
+	char *path, *out, *err;
+	int ret;
+
+	write_client_der();
+	path = capture_header(c->name, c->test_args);
+	ret = decode_json(c->decode_args, path, &out, &err);
+	if (ret != 0)
+		g_error("decode %s: exit %d:\n%s%s", c->decode_args, ret, out,
+			err);
+	assert_cert_columns(out, c->tlv, c->encoding);
+	g_free(out);
+	g_free(err);
+
+	cert_expect_init(&e);
+	if (c->cert_type != 0) {
+		GBytes *value = header_tlv(path, c->cert_type);
+		gsize der_size;
+		const guchar *der = g_bytes_get_data(e.der, &der_size);
+		char *expected;
+
+		g_assert_nonnull(value);
+		if (strcmp(c->encoding, "hex") == 0) {
+			GString *hex = g_string_new(NULL);
+
+			for (gsize i = 0; i < der_size; i++)
+				g_string_append_printf(hex, "%02X", der[i]);
+			expected = g_string_free(hex, FALSE);
+		} else if (strcmp(c->encoding, "base64") == 0) {
+			expected = g_base64_encode(der, der_size);
+		} else {
+			expected = g_malloc(der_size + 1);
+			memcpy(expected, der, der_size);
+			expected[der_size] = '\0';
+		}
+		g_assert_cmpmem(g_bytes_get_data(value, NULL),
+				g_bytes_get_size(value), expected,
+				strcmp(c->encoding, "der") == 0 ? der_size :
+				strlen(expected));
+		g_free(expected);
+		g_bytes_unref(value);
+
+		/* without -y the custom TLV is nobody's certificate */
+		ret = decode_json("", path, &out, &err);
+		g_assert_cmpint(ret, ==, 0);
+		assert_contains(out, "\"cert_tlv\":\"\"");
+		assert_contains(out, "\"cert_subject\":\"\"");
+		g_free(out);
+		g_free(err);
+	}
+	cert_expect_free(&e);
+	g_free(path);
+}
+
+/* A header the test builds itself: what `haproxy test` cannot send */
+static char *write_header(const char *name, const struct proxy_header *hdr,
+			  const struct proxy_header_raw_tlvs *raw)
+{
+	const char *reason;
+	size_t size = proxy_header_encoded_size(hdr, raw, &reason);
+	unsigned char *buf = g_malloc(size);
+	char *path = g_strdup_printf("%s/%s.bin", test_env_dir(), name);
+
+	g_assert_cmpuint(size, >, 0);
+	g_assert_cmpuint(proxy_header_encode(hdr, raw, buf, size, &reason),
+			 ==, size);
+	g_assert_true(g_file_set_contents(path, (const char *)buf, size,
+					  NULL));
+	g_free(buf);
+	return path;
+}
+
+static void tls_header_init(struct proxy_header *hdr)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->version = 2;
+	hdr->command = PROXY_HEADER_CMD_PROXY;
+	hdr->family = PROXY_HEADER_FAMILY_INET;
+	hdr->transport = PROXY_HEADER_TRANSPORT_STREAM;
+	memcpy(hdr->src.ip, "\xc0\x00\x02\x01", 4);
+	memcpy(hdr->dst.ip, "\xc0\x00\x02\x02", 4);
+	hdr->src.port = 54321;
+	hdr->dst.port = 143;
+	hdr->have_ssl = TRUE;
+	hdr->ssl_client = PROXY_HEADER_CLIENT_SSL |
+		PROXY_HEADER_CLIENT_CERT_CONN;
+	hdr->ssl_version = proxy_header_str("TLSv1.3");
+}
+
+/* GROUP and SIG_SCHEME, and a CLIENT_CERT that is no certificate */
+static void test_decode_ssl_group_bad_cert(void)
+{
+	struct proxy_header hdr;
+	char *path, *out, *err;
+
+	tls_header_init(&hdr);
+	hdr.ssl_group = proxy_header_str("X25519MLKEM768");
+	hdr.ssl_sig_scheme = proxy_header_str("ecdsa_secp256r1_sha256");
+	hdr.ssl_client_cert = proxy_header_str("not a certificate");
+	path = write_header("ssl-group-bad-cert", &hdr, NULL);
+	g_assert_cmpint(decode_json("", path, &out, &err), ==, 65);
+	assert_contains(out, "\"ssl_group\":\"X25519MLKEM768\"");
+	assert_contains(out, "\"ssl_sig_scheme\":\"ecdsa_secp256r1_sha256\"");
+	assert_contains(out, "\"cert_tlv\":\"0x28\"");
+	assert_contains(out, "\"cert_subject\":\"\"");
+	assert_absent(out, "\"cert_error\":\"\"");
+	assert_contains(err, "Invalid certificate in TLV 0x28: ");
+	g_free(out);
+	g_free(err);
+	g_free(path);
+}
+
+/* A certificate cut short in a custom TLV, as HAProxy's %[ssl_c_der]
+   sends it: the error column, exit 65, the other columns all there */
+static void test_decode_cut_cert(void)
+{
+	struct cert_expect e;
+	gsize der_size;
+	const guchar *der;
+	char *args, *path, *out, *err;
+
+	write_client_der();
+	cert_expect_init(&e);
+	der = g_bytes_get_data(e.der, &der_size);
+	GString *hex = g_string_new(NULL);
+	for (gsize i = 0; i < der_size / 2; i++)
+		g_string_append_printf(hex, "%02x", der[i]);
+	args = g_strdup_printf("-H 0xE1=%s -c certuser -C", hex->str);
+	path = capture_header("cut-cert", args);
+	g_assert_cmpint(decode_json("-y 0xE1", path, &out, &err), ==, 65);
+	assert_contains(out, "\"ssl_cn\":\"certuser\"");
+	assert_contains(out, "\"cert_tlv\":\"0xe1\"");
+	assert_contains(out, "\"cert_fingerprint\":\"\"");
+	assert_absent(out, "\"cert_error\":\"\"");
+	assert_contains(err, "Invalid certificate in TLV 0xe1: ");
+	g_free(out);
+	g_free(err);
+
+	/* hex of garbage and base64 of garbage: errors as well */
+	g_free(path);
+	path = capture_header("garbage-cert", "-X 0xE1=ABCDEF");
+	g_assert_cmpint(decode_json("-y 0xE1", path, &out, &err), ==, 65);
+	assert_absent(out, "\"cert_error\":\"\"");
+	g_free(out);
+	g_free(err);
+	/* ... and nobody's without -y */
+	g_assert_cmpint(decode_json("", path, &out, &err), ==, 0);
+	assert_contains(out, "\"cert_error\":\"\"");
+	g_free(out);
+	g_free(err);
+
+	g_string_free(hex, TRUE);
+	g_free(args);
+	g_free(path);
+	cert_expect_free(&e);
+}
+
+static void test_decode_vendors(void)
+{
+	char *path, *out, *err;
+	GBytes *value;
+
+	path = capture_header("vendors",
+		"-A vpce-0123456789abcdef0 -Z 67305985 "
+		"-G 72623859790382856");
+	/* the bytes as the load balancers send them */
+	value = header_tlv(path, 0xEE);
+	g_assert_cmpmem(g_bytes_get_data(value, NULL), g_bytes_get_size(value),
+			"\x01\x01\x02\x03\x04", 5);
+	g_bytes_unref(value);
+	value = header_tlv(path, 0xE0);
+	g_assert_cmpmem(g_bytes_get_data(value, NULL), g_bytes_get_size(value),
+			"\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	g_bytes_unref(value);
+	value = header_tlv(path, 0xEA);
+	g_assert_cmpmem(g_bytes_get_data(value, NULL), g_bytes_get_size(value),
+			"\x01vpce-0123456789abcdef0", 23);
+	g_bytes_unref(value);
+
+	/* the plugin's default: aws azure */
+	g_assert_cmpint(decode_json("", path, &out, &err), ==, 0);
+	assert_contains(out, "\"aws_vpce_id\":\"vpce-0123456789abcdef0\"");
+	assert_contains(out, "\"azure_link_id\":\"67305985\"");
+	assert_absent(out, "gcp_psc_id");
+	assert_contains(out, "\"tlv_error\":\"\"");
+	g_free(out);
+	g_free(err);
+	g_assert_cmpint(decode_json("-w 'aws azure gcp'", path, &out, &err),
+			==, 0);
+	assert_contains(out, "\"gcp_psc_id\":\"72623859790382856\"");
+	assert_contains(out, "\"azure_link_id\":\"67305985\"");
+	g_free(out);
+	g_free(err);
+	g_assert_cmpint(decode_json("-w none", path, &out, &err), ==, 0);
+	assert_absent(out, "aws_vpce_id");
+	assert_absent(out, "azure_link_id");
+	assert_absent(out, "gcp_psc_id");
+	g_free(out);
+	g_free(err);
+	g_assert_cmpint(decode_json("--vendor-tlvs gcp", path, &out, &err),
+			==, 0);
+	assert_absent(out, "aws_vpce_id");
+	assert_contains(out, "\"gcp_psc_id\":\"72623859790382856\"");
+	g_free(out);
+	g_free(err);
+	g_free(path);
+
+	/* raw bytes: Azure's 01020304 little-endian, GCP's big-endian */
+	path = capture_header("vendors-raw",
+		"-H 0xEE=0101020304 -H 0xE0=0102030405060708");
+	g_assert_cmpint(decode_json("-w azure,gcp", path, &out, &err), ==, 0);
+	assert_contains(out, "\"azure_link_id\":\"67305985\"");
+	assert_contains(out, "\"gcp_psc_id\":\"72623859790382856\"");
+	g_free(out);
+	g_free(err);
+	g_free(path);
+
+	/* an invalid vendor TLV: the error column and exit 65, only for a
+	   vendor asked for */
+	path = capture_header("vendors-invalid",
+		"-H 0xEE=010102 -H 0xE0=01 -A vpce-1");
+	g_assert_cmpint(decode_json("", path, &out, &err), ==, 65);
+	assert_contains(out, "\"aws_vpce_id\":\"vpce-1\"");
+	assert_contains(out, "\"azure_link_id\":\"\"");
+	assert_contains(out, "\"tlv_error\":\"azure_link_id: Azure link id "
+			"is not 4 bytes long\"");
+	assert_contains(err, "Invalid TLV: azure_link_id: ");
+	g_free(out);
+	g_free(err);
+	g_assert_cmpint(decode_json("-w gcp", path, &out, &err), ==, 65);
+	assert_contains(out, "\"tlv_error\":\"gcp_psc_id: GCP PSC connection "
+			"id is not 8 bytes long\"");
+	g_free(out);
+	g_free(err);
+	g_assert_cmpint(decode_json("-w aws", path, &out, &err), ==, 0);
+	g_free(out);
+	g_free(err);
+	g_free(path);
+}
+
+static void test_decode_custom(void)
+{
+	char *path, *out, *err;
+
+	path = capture_header("custom",
+		"-X 0xE2=acme -H 0xE3=00ff -X 0xE4='eu west'");
+	g_assert_cmpint(decode_json("-n '0xE2:tenant 0xE3:region'", path,
+				    &out, &err), ==, 0);
+	assert_contains(out, "\"x_tenant\":\"acme\"");
+	assert_contains(out, "\"x_region\":\"00ff\"");
+	assert_absent(out, "x_zone");
+	g_free(out);
+	g_free(err);
+	/* one -n each, a name for an absent type, printable with a space */
+	g_assert_cmpint(decode_json("-n 0xE4:zone -n 229:absent -n 0xe2:t",
+				    path, &out, &err), ==, 0);
+	assert_contains(out, "\"x_zone\":\"eu west\"");
+	assert_contains(out, "\"x_absent\":\"\"");
+	assert_contains(out, "\"x_t\":\"acme\"");
+	g_free(out);
+	g_free(err);
+	g_free(path);
+
+	/* twice the same type: which one? */
+	path = capture_header("custom-twice", "-X 0xE2=a -X 0xE2=b");
+	g_assert_cmpint(decode_json("-n 0xE2:tenant", path, &out, &err), ==,
+			65);
+	assert_contains(out, "\"x_tenant\":\"\"");
+	assert_contains(out, "\"tlv_error\":\"x_tenant: more than one TLV of "
+			"the type\"");
+	g_free(out);
+	g_free(err);
+	g_free(path);
+}
+
+/* Larger than the plugin's default maximum: decode takes up to the
+   protocol's 65551 bytes, as binary and as hex */
+static void test_decode_large(void)
+{
+	char *path, *hex_path, *out, *err, *contents;
+	gsize size;
+
+	path = capture_header("large", "-X 0xE2={x65400} -c certuser -C");
+	g_assert_cmpint(decode_json("-n 0xE2:big", path, &out, &err), ==, 0);
+	/* 16+12 address bytes, the custom TLV 3+65400, SSL 3+5, VERSION
+	   3+7, CN 3+8 */
+	assert_contains(out, "\"length\":\"65460\"");
+	assert_contains(out, "\"x_big\":\"xxxxxxxx");
+	g_free(out);
+	g_free(err);
+
+	g_assert_true(g_file_get_contents(path, &contents, &size, NULL));
+	GString *hex = g_string_new(NULL);
+	for (gsize i = 0; i < size; i++)
+		g_string_append_printf(hex, "%02x%s", (guint8)contents[i],
+				       i % 16 == 15 ? "\n" : ":");
+	hex_path = g_strdup_printf("%s/large.hex", test_env_dir());
+	g_assert_true(g_file_set_contents(hex_path, hex->str, -1, NULL));
+	g_assert_cmpint(test_env_doveadm("-f tab haproxy decode -x", hex_path,
+					 &out, &err), ==, 0);
+	assert_contains(out, "\t65460\t");
+	g_free(out);
+	g_free(err);
+	g_string_free(hex, TRUE);
+	g_free(contents);
+	g_free(hex_path);
+	g_free(path);
+}
+
+struct decode_usage_case {
+	const char *args;
+	const char *error;
+};
+
+/* parsed as the plugin's settings of the same meaning, with their
+   messages */
+static const struct decode_usage_case decode_usage_cases[] = {
+	{ "-y 0x20", "haproxy_tlv_cert_tlv: Invalid value '0x20'" },
+	{ "-y 0xE1x", "haproxy_tlv_cert_tlv: Invalid value '0xE1x'" },
+	{ "-y 300", "haproxy_tlv_cert_tlv: Invalid value '300'" },
+	{ "-w aws,ibm", "haproxy_tlv_vendor_tlvs: Unknown vendor 'ibm'" },
+	{ "-n 0xE2", "haproxy_tlv_custom: Invalid entry '0xE2'" },
+	{ "-n 0xE2:", "haproxy_tlv_custom: Invalid entry '0xE2:'" },
+	{ "-n 0x05:id", "haproxy_tlv_custom: Invalid entry '0x05:id'" },
+	{ "-n 0xE2:a-b", "haproxy_tlv_custom: Invalid entry '0xE2:a-b'" },
+	{ "-y 0xF0", "haproxy_tlv_cert_tlv: Invalid value '0xF0'" },
+	{ "-n 0xF0:x", "haproxy_tlv_custom: Invalid entry '0xF0:x'" },
+	{ "-n 0xE2:Tenant", "haproxy_tlv_custom: Invalid entry '0xE2:Tenant'" },
+	{ "-n 0xE2:{x33}", "haproxy_tlv_custom: Invalid entry '0xE2:xxx" },
+	{ "-y 0xE0 -w gcp", "haproxy_tlv_cert_tlv: Type 0xE0 is also "
+	  "haproxy_tlv_vendor_tlvs gcp's" },
+	{ "-n 0xEA:vpce", "haproxy_tlv_custom: Type 0xEA of 'vpce' is also "
+	  "haproxy_tlv_vendor_tlvs aws" },
+	{ "-y 0xE1 -n 0xE1:cert", "haproxy_tlv_custom: Type 0xE1 of 'cert' "
+	  "is also haproxy_tlv_cert_tlv" },
+	{ "-n '0xE2:a 0xE2:b'", "haproxy_tlv_custom: '0xE2:b' repeats the "
+	  "type or the name of another entry" },
+	{ "-n 0xE2:a -n 0xE3:a", "haproxy_tlv_custom: '0xE3:a' repeats the "
+	  "type or the name of another entry" },
+};
+
+static void test_decode_usage_error(gconstpointer data)
+{
+	const struct decode_usage_case *c = data;
+	char *bin = g_strdup_printf("%s/v2-all-options.bin", FIXTURE_DIR);
+	char *args = expand_args(c->args);
+	/* the default formatter: -f json prints [] even for nothing */
+	char *cmd = g_strdup_printf("haproxy decode %s %s", args, bin);
+	char *out, *err;
+	int ret = test_env_doveadm(cmd, NULL, &out, &err);
+
+	if (ret != 64 || strstr(err, c->error) == NULL || out[0] != '\0') {
+		g_error("doveadm haproxy decode %s: exit %d, expected 64 "
+			"with '%s':\n%s%s", c->args, ret, c->error, out, err);
+	}
+	g_free(out);
+	g_free(err);
+	g_free(cmd);
+	g_free(args);
+	g_free(bin);
 }
 
 int main(int argc, char **argv)
@@ -518,6 +1200,25 @@ int main(int argc, char **argv)
 	g_test_add_func("/doveadm/check-doveconf-fails",
 			test_check_doveconf_fails);
 	g_test_add_func("/doveadm/usage", test_usage);
+	for (size_t i = 0; i < G_N_ELEMENTS(cert_cases); i++) {
+		char *path = g_strdup_printf("/doveadm/cert/%s",
+					     cert_cases[i].name);
+		g_test_add_data_func(path, &cert_cases[i],
+				     test_cert_round_trip);
+		g_free(path);
+	}
+	g_test_add_func("/doveadm/decode-ssl-group-bad-cert",
+			test_decode_ssl_group_bad_cert);
+	g_test_add_func("/doveadm/decode-cut-cert", test_decode_cut_cert);
+	g_test_add_func("/doveadm/decode-vendors", test_decode_vendors);
+	g_test_add_func("/doveadm/decode-custom", test_decode_custom);
+	g_test_add_func("/doveadm/decode-large", test_decode_large);
+	for (size_t i = 0; i < G_N_ELEMENTS(decode_usage_cases); i++) {
+		char *path = g_strdup_printf("/doveadm/decode-usage/%zu", i);
+		g_test_add_data_func(path, &decode_usage_cases[i],
+				     test_decode_usage_error);
+		g_free(path);
+	}
 	for (size_t i = 0; i < G_N_ELEMENTS(live_cases); i++) {
 		char *path = g_strdup_printf("/doveadm/test/%zu", i);
 		g_test_add_data_func(path, &live_cases[i], test_live);

@@ -17,7 +17,7 @@ static const char *const decode_columns =
 	"destination destination_port alpn authority unique_id netns crc32c "
 	"noop_count ssl tls ssl_client cert_conn cert_sess ssl_verify "
 	"ssl_verify_meaning cert_verified ssl_version ssl_cn ssl_cipher "
-	"ssl_sig_alg ssl_key_alg tlvs";
+	"ssl_sig_alg ssl_key_alg tlvs ssl_group ssl_sig_scheme";
 
 static int str_ptr_cmp(gconstpointer a, gconstpointer b)
 {
@@ -134,6 +134,53 @@ static void test_ssl_without_tls(void)
 		"haproxy_alpn=\\x00h\n"
 		"haproxy_netns=ns1\n"
 		"haproxy_tls=no\n");
+}
+
+/* GROUP and SIG_SCHEME (0x26, 0x27): TLS details like the cipher, given
+   only with TLS; a CLIENT_CERT is the doveadm module's and the plugin's
+   certificate code's, no field of the table */
+static void test_group_sig_scheme(void)
+{
+	/* SSL: client 0x01, verify 0, GROUP X25519, SIG_SCHEME
+	   rsa_pss_rsae_sha256, CLIENT_CERT 3 bytes */
+	const char *ssl_body =
+		"26 0006 583235353139 "
+		"27 0013 7273615f7073735f727361655f736861323536 "
+		"28 0003 300100";
+	char *body = g_strdup_printf("20 %04x 01 00000000 %s",
+				     5U + 9 + 22 + 6, ssl_body);
+	struct proxy_header hdr;
+	GByteArray *data = test_v2("2100", body);
+
+	assert_header(g_byte_array_ref(data), NULL,
+		"PROXY v2 PROXY: tls=yes version= cipher= cert=none verify=0 "
+		"cn= cert_username= sni= alpn= unique_id= crc32c=none",
+		"haproxy_cert=none\n"
+		"haproxy_tls=yes\n"
+		"haproxy_tls_group=X25519\n"
+		"haproxy_tls_sig_scheme=rsa_pss_rsae_sha256\n");
+	test_decode_complete(data, &hdr);
+	T_BEGIN {
+		g_assert_cmpstr(haproxy_tlv_field_printable(
+			&haproxy_tlv_fields[HAPROXY_TLV_FIELD_SSL_GROUP],
+			&hdr), ==, "X25519");
+		g_assert_cmpstr(haproxy_tlv_field_printable(
+			&haproxy_tlv_fields[HAPROXY_TLV_FIELD_SSL_SIG_SCHEME],
+			&hdr), ==, "rsa_pss_rsae_sha256");
+	} T_END;
+	g_byte_array_unref(data);
+	g_free(body);
+
+	/* the same without the SSL client flag (and so without the
+	   certificate, which the decoder refuses then): no client's */
+	body = g_strdup_printf("20 %04x 00 00000000 %.*s", 5U + 9 + 22,
+			       (int)(strlen(ssl_body) - strlen(" 28 0003 300100")),
+			       ssl_body);
+	assert_header(test_v2("2100", body), NULL,
+		"PROXY v2 PROXY: tls=no version= cipher= cert=none verify=0 "
+		"cn= cert_username= sni= alpn= unique_id= crc32c=none",
+		"haproxy_tls=no\n");
+	g_free(body);
 }
 
 /* HAProxy's unix socket frontends: LOCAL, with the client's TLS. A CN is
@@ -268,6 +315,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/fields/all-options", test_all_options);
 	g_test_add_func("/fields/ssl-without-tls", test_ssl_without_tls);
 	g_test_add_func("/fields/local-utf8-cn", test_local_utf8_cn);
+	g_test_add_func("/fields/group-sig-scheme", test_group_sig_scheme);
 	g_test_add_func("/fields/decode-columns", test_decode_columns);
 	g_test_add_func("/fields/decode-values", test_decode_values);
 	g_test_add_func("/fields/table", test_table);
