@@ -1174,6 +1174,55 @@ static void test_verify_env(void)
 	g_free(conf);
 }
 
+/* ---- review: haproxy_tlv_client_cert = present and the certificate TLV
+   without any SSL TLV. README: "the SSL TLV carries HAProxy's verify
+   result, and without it no certificate counts"; a CN cannot even be sent
+   without the SSL TLV and its client flag (the decoder refuses it). The
+   custom TLV is the one piece of client-certificate data the decoder does
+   not tie to TLS. ---- */
+
+static void present_env_tests(gconstpointer data G_GNUC_UNUSED)
+{
+	GByteArray *der = cert_der("email");
+	char *hex = hex_upper(der);
+	const char *ip = failing_client_ip();
+	struct header h;
+
+	write_passdb_files(FALSE);
+	/* no SSL TLV at all: HAProxy says nothing about TLS, let alone a
+	   client certificate */
+	header_init(&h, ip);
+	h.hdr.have_ssl = FALSE;
+	h.hdr.ssl_client = 0;
+	h.hdr.ssl_version.data = NULL;
+	h.hdr.ssl_version.size = 0;
+	h.hdr.ssl_cn.data = NULL;
+	h.hdr.ssl_cn.size = 0;
+	header_tlv(&h, CERT_TLV, hex, strlen(hex));
+	assert_no_identity(&h, ip);
+	header_free(&h);
+	g_free(hex);
+	g_byte_array_unref(der);
+}
+
+static void test_review_present_no_ssl_tlv(void)
+{
+	char *passdbs = field_passdbs();
+	char *conf = g_strconcat(
+		"haproxy_tlv_cert_tlv = 0xE1\n"
+		"haproxy_tlv_client_cert = present\n",
+		TEST_CONF("ssl_cert_username_field = emailAddress\n",
+			  "ssl_server_cert_username_field = emailAddress\n"),
+		passdbs, NULL);
+	char *output;
+
+	if (!test_env_try_start_run(conf, &output, present_env_tests, NULL))
+		g_error("Dovecot did not start:\n%s", output);
+	g_free(output);
+	g_free(conf);
+	g_free(passdbs);
+}
+
 /* ---- bad settings ---- */
 
 static void test_bad_value(gconstpointer data)
@@ -1262,6 +1311,8 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/fields/invalid/custom-twice", "custom-twice",
 			     test_invalid_vendor_tlv);
 	g_test_add_func("/verify-env", test_verify_env);
+	g_test_add_func("/review/present-no-ssl-tlv",
+			test_review_present_no_ssl_tlv);
 	for (unsigned int i = 0; i < G_N_ELEMENTS(bad_values); i++) {
 		char *path = g_strdup_printf("/settings/bad-value/%s",
 					     bad_names[i]);
