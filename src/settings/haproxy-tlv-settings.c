@@ -254,7 +254,9 @@ parse_custom_entry(const char *entry, struct haproxy_tlv_custom_set *set,
 	}
 	custom = &set->custom[set->custom_count++];
 	custom->type = type;
-	i_assert(i_strocpy(custom->name, colon + 1, sizeof(custom->name)) == 0);
+	/* is_custom_name() checked the length */
+	if (i_strocpy(custom->name, colon + 1, sizeof(custom->name)) < 0)
+		i_unreached();
 	return TRUE;
 }
 
@@ -325,6 +327,7 @@ bool haproxy_tlv_settings_parse_custom(const char *cert_tlv,
 				       struct haproxy_tlv_policy *policy_r,
 				       const char **error_r)
 {
+	i_zero(&policy_r->custom);
 	return parse_cert_tlv(cert_tlv, &policy_r->cert_tlv, error_r) &&
 		parse_vendors(vendor_tlvs, &policy_r->custom.vendors,
 			      error_r) &&
@@ -402,6 +405,7 @@ bool haproxy_tlv_settings_parse(const struct haproxy_tlv_settings *set,
 				struct haproxy_tlv_policy *policy_r,
 				const char **error_r)
 {
+	i_zero(policy_r);
 	if (!parse_client_cert(set->haproxy_tlv_client_cert,
 			       &policy_r->client_cert)) {
 		*error_r = t_strdup_printf(

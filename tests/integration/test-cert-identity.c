@@ -1174,23 +1174,28 @@ static void test_verify_env(void)
 	g_free(conf);
 }
 
-/* ---- review: haproxy_tlv_client_cert = present and the certificate TLV
-   without any SSL TLV. README: "the SSL TLV carries HAProxy's verify
-   result, and without it no certificate counts"; a CN cannot even be sent
-   without the SSL TLV and its client flag (the decoder refuses it). The
+/* ---- haproxy_tlv_client_cert = present and the certificate TLV without
+   a certificate the SSL TLV says was presented. A CN cannot even be sent
+   without the SSL TLV and its client flag (the decoder refuses it); the
    custom TLV is the one piece of client-certificate data the decoder does
    not tie to TLS. ---- */
+
+#define NOT_PRESENTED "the SSL TLV does not say that the client presented " \
+	"a certificate"
 
 static void present_env_tests(gconstpointer data G_GNUC_UNUSED)
 {
 	GByteArray *der = cert_der("email");
 	char *hex = hex_upper(der);
-	const char *ip = failing_client_ip();
+	const char *ip;
 	struct header h;
+	gsize mark;
 
 	write_passdb_files(FALSE);
 	/* no SSL TLV at all: HAProxy says nothing about TLS, let alone a
 	   client certificate */
+	mark = test_log_mark();
+	ip = failing_client_ip();
 	header_init(&h, ip);
 	h.hdr.have_ssl = FALSE;
 	h.hdr.ssl_client = 0;
@@ -1200,12 +1205,34 @@ static void present_env_tests(gconstpointer data G_GNUC_UNUSED)
 	h.hdr.ssl_cn.size = 0;
 	header_tlv(&h, CERT_TLV, hex, strlen(hex));
 	assert_no_identity(&h, ip);
+	assert_log_line(mark, NO_IDENTITY NOT_PRESENTED, NULL);
 	header_free(&h);
+
+	/* TLS, but no certificate presented (neither CERT_CONN nor
+	   CERT_SESS) */
+	mark = test_log_mark();
+	ip = failing_client_ip();
+	header_init(&h, ip);
+	h.hdr.ssl_client = PROXY_HEADER_CLIENT_SSL;
+	h.hdr.ssl_cn.data = NULL;
+	h.hdr.ssl_cn.size = 0;
+	header_tlv(&h, CERT_TLV, hex, strlen(hex));
+	assert_no_identity(&h, ip);
+	assert_log_line(mark, NO_IDENTITY NOT_PRESENTED, NULL);
+	header_free(&h);
+
+	/* presented and not verified: present takes it */
+	header_init(&h, "192.0.2.30");
+	h.hdr.ssl_verify = 20;
+	header_tlv(&h, CERT_TLV, hex, strlen(hex));
+	assert_external_as(&h, "192.0.2.30", "certmail@example.test");
+	header_free(&h);
+
 	g_free(hex);
 	g_byte_array_unref(der);
 }
 
-static void test_review_present_no_ssl_tlv(void)
+static void test_present_not_presented(void)
 {
 	char *passdbs = field_passdbs();
 	char *conf = g_strconcat(
@@ -1221,6 +1248,53 @@ static void test_review_present_no_ssl_tlv(void)
 	g_free(output);
 	g_free(conf);
 	g_free(passdbs);
+}
+
+/* ---- haproxy_tlv_cert_verify = yes with the SSL TLV saying a verified
+   certificate was presented, but neither the certificate nor its CN
+   forwarded: nothing was verified here, so haproxy_tlv_require_client_cert
+   is not met either ---- */
+
+static void verify_nothing_tests(gconstpointer data G_GNUC_UNUSED)
+{
+	const char *ip = failing_client_ip();
+	char *rip = g_strdup_printf("rip=%s", ip);
+	struct test_client *client;
+	struct header h;
+	gsize mark = test_log_mark();
+	char *line;
+
+	write_passdb_files(FALSE);
+	header_init(&h, ip);
+	h.hdr.ssl_cn.data = NULL;
+	h.hdr.ssl_cn.size = 0;
+	client = greeted(&h);
+	test_client_send(client, "a LOGIN plainuser secret");
+	line = test_client_read_until(client, "a ");
+	g_assert_nonnull(line);
+	if (!g_str_has_prefix(line, "a NO"))
+		g_error("PLAIN with nothing verified and "
+			"haproxy_tlv_require_client_cert = yes: %s", line);
+	g_free(line);
+	test_client_free(client);
+	assert_log_line(mark, NO_IDENTITY "haproxy_tlv_cert_verify = yes, but "
+			"the proxy forwarded neither the certificate nor its "
+			"CN", rip);
+	assert_log_line(mark, "haproxy-tlv: Authentication refused: no "
+			"verified client certificate was forwarded", rip);
+	header_free(&h);
+	g_free(rip);
+}
+
+static void test_verify_nothing_forwarded(void)
+{
+	char *output;
+
+	if (!test_env_try_start_run("haproxy_tlv_cert_verify = yes\n"
+				    "haproxy_tlv_require_client_cert = yes\n",
+				    &output, verify_nothing_tests, NULL))
+		g_error("Dovecot did not start:\n%s", output);
+	g_free(output);
 }
 
 /* ---- bad settings ---- */
@@ -1311,8 +1385,10 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/fields/invalid/custom-twice", "custom-twice",
 			     test_invalid_vendor_tlv);
 	g_test_add_func("/verify-env", test_verify_env);
-	g_test_add_func("/review/present-no-ssl-tlv",
-			test_review_present_no_ssl_tlv);
+	g_test_add_func("/verify/nothing-forwarded",
+			test_verify_nothing_forwarded);
+	g_test_add_func("/present/not-presented",
+			test_present_not_presented);
 	for (unsigned int i = 0; i < G_N_ELEMENTS(bad_values); i++) {
 		char *path = g_strdup_printf("/settings/bad-value/%s",
 					     bad_names[i]);
