@@ -20,6 +20,7 @@
 #include "proxy-header.h"
 #include "haproxy-tlv-cert.h"
 #include "haproxy-tlv-custom.h"
+#include "haproxy-tlv-settings.h"
 #include "haproxy-tlv-fields.h"
 #include "haproxy-tlv-net.h"
 #include "doveadm-haproxy.h"
@@ -37,18 +38,11 @@
    beyond a header is only reported */
 #define DOVEADM_HAPROXY_INPUT_MAX (PROXY_HEADER_V2_MAX_SIZE * 4)
 
-/* decode's options beyond the header itself, as the plugin's settings
-   haproxy_tlv_cert_tlv, haproxy_tlv_vendor_tlvs and haproxy_tlv_custom */
-struct decode_custom {
-	uint8_t type;
-	const char *name;
-};
-
+/* decode's options beyond the header itself: the plugin's settings
+   haproxy_tlv_cert_tlv, haproxy_tlv_vendor_tlvs and haproxy_tlv_custom,
+   parsed by the settings' own parser (policy.cert_tlv, policy.custom) */
 struct decode_options {
-	/* 0: none */
-	uint8_t cert_tlv;
-	bool aws, azure, gcp;
-	ARRAY(struct decode_custom) custom;
+	struct haproxy_tlv_policy policy;
 };
 
 extern const char *doveadm_haproxy_plugin_version;
@@ -178,125 +172,27 @@ bool doveadm_haproxy_parse_tlv_type(const char *str, uint8_t *type_r)
 	return TRUE;
 }
 
-/* As the plugin's settings take them (src/settings): cert and named TLVs
-   in the custom range, names of a-z, 0-9 and _ */
-static bool is_custom_type(uint8_t type)
-{
-	return type >= PROXY_HEADER_TLV_CUSTOM_MIN &&
-		type <= PROXY_HEADER_TLV_CUSTOM_MAX;
-}
-
-static bool custom_name_is_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len > HAPROXY_TLV_CUSTOM_NAME_MAX_LEN)
-		return FALSE;
-	for (; *name != '\0'; name++) {
-		if (!((*name >= 'a' && *name <= 'z') ||
-		      (*name >= '0' && *name <= '9') || *name == '_'))
-			return FALSE;
-	}
-	return TRUE;
-}
-
-/* The enabled vendor whose TLV has this type, or NULL */
-static const char *
-vendor_of_type(const struct decode_options *opts, uint8_t type)
-{
-	if (opts->aws && type == PROXY_HEADER_TLV_AWS)
-		return "aws";
-	if (opts->azure && type == PROXY_HEADER_TLV_AZURE)
-		return "azure";
-	if (opts->gcp && type == PROXY_HEADER_TLV_GCP)
-		return "gcp";
-	return NULL;
-}
-
 static bool
 parse_decode_options(struct doveadm_cmd_context *cctx,
 		     struct decode_options *opts)
 {
-	const char *value, *const *words, *const *customs, *vendor;
+	const char *cert_tlv, *vendor_tlvs, *const *customs, *error;
 
 	i_zero(opts);
-	t_array_init(&opts->custom, 4);
-	if (doveadm_cmd_param_str(cctx, "cert-tlv", &value) &&
-	    strcmp(value, "0") != 0 &&
-	    (!doveadm_haproxy_parse_tlv_type(value, &opts->cert_tlv) ||
-	     !is_custom_type(opts->cert_tlv))) {
-		i_error("haproxy decode: Invalid -y '%s': 0 for none or a "
-			"custom TLV type from 0xE0 to 0xEF, as "
-			"haproxy_tlv_cert_tlv", value);
-		return FALSE;
-	}
-
-	/* the plugin's default haproxy_tlv_vendor_tlvs */
-	if (!doveadm_cmd_param_str(cctx, "vendor-tlvs", &value))
-		value = "aws azure";
-	words = t_strsplit_spaces(value, " ,");
-	for (; *words != NULL; words++) {
-		if (strcmp(*words, "aws") == 0)
-			opts->aws = TRUE;
-		else if (strcmp(*words, "azure") == 0)
-			opts->azure = TRUE;
-		else if (strcmp(*words, "gcp") == 0)
-			opts->gcp = TRUE;
-		else if (strcmp(*words, "none") != 0) {
-			i_error("haproxy decode: Unknown vendor '%s' in -w "
-				"(aws, azure, gcp or none)", *words);
-			return FALSE;
-		}
-	}
-	if (opts->cert_tlv != 0 &&
-	    (vendor = vendor_of_type(opts, opts->cert_tlv)) != NULL) {
-		i_error("haproxy decode: -y 0x%02X is also the TLV of -w %s",
-			opts->cert_tlv, vendor);
-		return FALSE;
-	}
-
-	/* given once with every TYPE:NAME, as the setting has them, or
-	   one per -n */
+	if (!doveadm_cmd_param_str(cctx, "cert-tlv", &cert_tlv))
+		cert_tlv = "0";
+	/* the plugin's default */
+	if (!doveadm_cmd_param_str(cctx, "vendor-tlvs", &vendor_tlvs))
+		vendor_tlvs = "aws azure";
+	/* given once with every TYPE:NAME, as the setting has them, or one
+	   per -n */
 	if (!doveadm_cmd_param_array(cctx, "custom", &customs))
 		customs = t_new(const char *, 1);
-	words = t_strsplit_spaces(t_strarray_join(customs, " "), " ,");
-	for (; *words != NULL; words++) {
-		const char *colon = strchr(*words, ':');
-		const struct decode_custom *other;
-		struct decode_custom custom;
-
-		if (colon == NULL ||
-		    !doveadm_haproxy_parse_tlv_type(
-			t_strdup_until(*words, colon), &custom.type) ||
-		    !is_custom_type(custom.type) ||
-		    !custom_name_is_valid(colon + 1)) {
-			i_error("haproxy decode: Invalid -n '%s': TYPE:NAME "
-				"as haproxy_tlv_custom has them, a type from "
-				"0xE0 to 0xEF and a name of up to %u "
-				"characters a-z, 0-9 and _", *words,
-				HAPROXY_TLV_CUSTOM_NAME_MAX_LEN);
-			return FALSE;
-		}
-		custom.name = colon + 1;
-		array_foreach(&opts->custom, other) {
-			if (other->type == custom.type ||
-			    strcmp(other->name, custom.name) == 0) {
-				i_error("haproxy decode: -n '%s': the type or "
-					"name is already used", *words);
-				return FALSE;
-			}
-		}
-		if (custom.type == opts->cert_tlv) {
-			i_error("haproxy decode: -n '%s': the type is also "
-				"-y's", *words);
-			return FALSE;
-		}
-		if ((vendor = vendor_of_type(opts, custom.type)) != NULL) {
-			i_error("haproxy decode: -n '%s': the type is also "
-				"the TLV of -w %s", *words, vendor);
-			return FALSE;
-		}
-		array_push_back(&opts->custom, &custom);
+	if (!haproxy_tlv_settings_parse_custom(cert_tlv, vendor_tlvs,
+					       t_strarray_join(customs, " "),
+					       &opts->policy, &error)) {
+		i_error("haproxy decode: %s", error);
+		return FALSE;
 	}
 	return TRUE;
 }
@@ -319,17 +215,6 @@ static const char *escape_bytes(const unsigned char *data, size_t size)
 static const char *escape_str(const char *str)
 {
 	return escape_bytes((const unsigned char *)str, strlen(str));
-}
-
-/* A custom TLV's value as haproxy_x_<name> has it: printable ASCII as
-   it is, anything else in hex */
-static const char *custom_value(const struct proxy_header_bytes *value)
-{
-	for (size_t i = 0; i < value->size; i++) {
-		if (value->data[i] < 0x20 || value->data[i] >= 0x7f)
-			return binary_to_hex(value->data, value->size);
-	}
-	return t_strndup(value->data, value->size);
 }
 
 static const char *cert_encoding_name(enum haproxy_tlv_cert_encoding encoding)
@@ -388,8 +273,8 @@ cert_values(const struct proxy_header *hdr, const struct decode_options *opts,
 		cert = haproxy_tlv_cert_parse_der(hdr->ssl_client_cert.data,
 						  hdr->ssl_client_cert.size,
 						  &error);
-	} else if (opts->cert_tlv != 0) {
-		switch (proxy_header_tlv_find(hdr, opts->cert_tlv, &tlv,
+	} else if (opts->policy.cert_tlv != 0) {
+		switch (proxy_header_tlv_find(hdr, opts->policy.cert_tlv, &tlv,
 					      &error)) {
 		case PROXY_HEADER_FIND_ABSENT:
 			return TRUE;
@@ -403,7 +288,7 @@ cert_values(const struct proxy_header *hdr, const struct decode_options *opts,
 			break;
 		}
 		values[CERT_COLUMN_TLV] = t_strdup_printf("0x%02x",
-							  opts->cert_tlv);
+			opts->policy.cert_tlv);
 	} else {
 		return TRUE;
 	}
@@ -453,8 +338,8 @@ static void
 tlv_values(const struct proxy_header *hdr, const struct decode_options *opts,
 	   struct tlv_columns *cols)
 {
+	const struct haproxy_tlv_custom_set *set = &opts->policy.custom;
 	enum proxy_header_find_result ret;
-	const struct decode_custom *custom;
 	struct proxy_header_bytes bytes;
 	struct proxy_header_tlv tlv;
 	const char *reason = NULL;
@@ -464,29 +349,31 @@ tlv_values(const struct proxy_header *hdr, const struct decode_options *opts,
 	t_array_init(&cols->names, 8);
 	t_array_init(&cols->values, 8);
 	cols->errors = t_str_new(64);
-	if (opts->aws) {
+	if ((set->vendors & HAPROXY_TLV_VENDOR_AWS) != 0) {
 		ret = proxy_header_aws_vpce_id(hdr, &bytes, &reason);
 		tlv_column(cols, "aws_vpce_id", ret,
 			   ret != PROXY_HEADER_FIND_FOUND ? NULL :
 			   t_strndup(bytes.data, bytes.size), reason);
 	}
-	if (opts->azure) {
+	if ((set->vendors & HAPROXY_TLV_VENDOR_AZURE) != 0) {
 		ret = proxy_header_azure_link_id(hdr, &id32, &reason);
 		tlv_column(cols, "azure_link_id", ret,
 			   ret != PROXY_HEADER_FIND_FOUND ? NULL :
 			   dec2str(id32), reason);
 	}
-	if (opts->gcp) {
+	if ((set->vendors & HAPROXY_TLV_VENDOR_GCP) != 0) {
 		ret = proxy_header_gcp_psc_id(hdr, &id64, &reason);
 		tlv_column(cols, "gcp_psc_id", ret,
 			   ret != PROXY_HEADER_FIND_FOUND ? NULL :
 			   dec2str(id64), reason);
 	}
-	array_foreach(&opts->custom, custom) {
+	for (unsigned int i = 0; i < set->custom_count; i++) {
+		const struct haproxy_tlv_custom_tlv *custom = &set->custom[i];
+
 		ret = proxy_header_tlv_find(hdr, custom->type, &tlv, &reason);
 		tlv_column(cols, t_strconcat("x_", custom->name, NULL), ret,
 			   ret != PROXY_HEADER_FIND_FOUND ? NULL :
-			   custom_value(&tlv.value), reason);
+			   haproxy_tlv_custom_value(&tlv.value), reason);
 	}
 }
 

@@ -407,9 +407,50 @@ static int field_nid(const char *field)
 	return nid;
 }
 
+/* The string types that may hold only ASCII. OpenSSL converts their
+   other bytes as Latin-1, where Dovecot takes the bytes as they are: the
+   two would give different usernames for one certificate. */
+static bool asn1_type_is_ascii(int type)
+{
+	switch (type) {
+	case V_ASN1_IA5STRING:
+	case V_ASN1_PRINTABLESTRING:
+	case V_ASN1_VISIBLESTRING:
+	case V_ASN1_NUMERICSTRING:
+	case V_ASN1_T61STRING:
+		return TRUE;
+	}
+	return FALSE;
+}
+
+static bool asn1_string_is_ascii(const ASN1_STRING *data)
+{
+	const unsigned char *bytes = ASN1_STRING_get0_data(data);
+	int len = ASN1_STRING_length(data);
+
+	for (int i = 0; i < len; i++) {
+		if (bytes[i] >= 0x80)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* Characters that make a log line say something else than it does: C1
+   controls, line and paragraph separators, bidirectional overrides */
+static bool is_misleading_char(unichar_t chr)
+{
+	return (chr >= 0x80 && chr <= 0x9f) ||
+		chr == 0x200e || chr == 0x200f ||
+		(chr >= 0x2028 && chr <= 0x202e) ||
+		(chr >= 0x2066 && chr <= 0x2069);
+}
+
 static const char *
 field_value_check(const unsigned char *value, size_t size)
 {
+	unichar_t chr;
+	int len;
+
 	if (size == 0)
 		return "is empty";
 	for (size_t i = 0; i < size; i++) {
@@ -420,6 +461,13 @@ field_value_check(const unsigned char *value, size_t size)
 	}
 	if (!uni_utf8_data_is_valid(value, size))
 		return "is not valid UTF-8";
+	for (size_t i = 0; i < size; i += len) {
+		len = uni_utf8_get_char_n(value + i, size - i, &chr);
+		i_assert(len > 0);
+		if (is_misleading_char(chr))
+			return "contains a control, separator or "
+				"bidirectional character";
+	}
 	return NULL;
 }
 
@@ -449,6 +497,14 @@ int haproxy_tlv_cert_subject_field(X509 *cert, const char *field,
 		return -1;
 	}
 	data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+	if (asn1_type_is_ascii(ASN1_STRING_type(data)) &&
+	    !asn1_string_is_ascii(data)) {
+		*error_r = t_strdup_printf(
+			"subject's %s has bytes beyond ASCII in an ASCII-only "
+			"string type (ASN.1 type %d)", field,
+			ASN1_STRING_type(data));
+		return -1;
+	}
 	len = ASN1_STRING_to_UTF8(&utf8, data);
 	if (len < 0 && ERR_peek_error() == 0) {
 		/* OpenSSL says nothing of a type that is not text */

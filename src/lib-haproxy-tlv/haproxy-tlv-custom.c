@@ -75,10 +75,9 @@ static bool is_printable(const struct proxy_header_bytes *value)
 	return TRUE;
 }
 
-/* Printable ASCII as it is: a tenant name stays readable. Anything else
-   as hex, so that no byte of it reaches a log line or a passdb query
-   unescaped. */
-static const char *custom_value(const struct proxy_header_bytes *value)
+/* A tenant name stays readable; no other byte reaches a log line or a
+   passdb query unescaped */
+const char *haproxy_tlv_custom_value(const struct proxy_header_bytes *value)
 {
 	if (is_printable(value))
 		return t_strndup(value->data, value->size);
@@ -109,7 +108,7 @@ int haproxy_tlv_custom_fields(const struct proxy_header *hdr,
 			add_field(fields_r, count_r,
 				  t_strconcat(HAPROXY_TLV_CUSTOM_FIELD_PREFIX,
 					      custom->name, NULL),
-				  custom_value(&tlv.value));
+				  haproxy_tlv_custom_value(&tlv.value));
 			break;
 		case PROXY_HEADER_FIND_INVALID:
 			*error_r = t_strdup_printf(

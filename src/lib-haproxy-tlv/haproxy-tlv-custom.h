@@ -53,6 +53,10 @@ struct haproxy_tlv_custom_field {
 #define HAPROXY_TLV_VENDOR_AZURE_TYPE PROXY_HEADER_TLV_AZURE
 #define HAPROXY_TLV_VENDOR_GCP_TYPE PROXY_HEADER_TLV_GCP
 
+/* A named custom TLV's value as its field has it: printable ASCII as it
+   is, anything else in hex; on the data stack */
+const char *haproxy_tlv_custom_value(const struct proxy_header_bytes *value);
+
 /* The header's fields the set asks for, in the order of the set (vendors
    first). -1 with *error_r (on the data stack) when one of them is not
    valid: more than one TLV of a named type, or a vendor TLV of the wrong

@@ -200,6 +200,14 @@ identity_from_cert(X509 *cert, const struct haproxy_tlv_header *header,
 {
 	const char *username, *error;
 
+	/* haproxy_tlv_client_cert = present takes unverified certificates,
+	   but only ones the SSL TLV says the client presented: the custom
+	   TLV is tied to nothing else */
+	if (!proxy_header_client_cert_presented(&header->hdr)) {
+		*reason_r = "the SSL TLV does not say that the client "
+			"presented a certificate";
+		return NULL;
+	}
 	if (header->policy.cert_verify && !identity_verify(cert, set, reason_r))
 		return NULL;
 	if (header->ssl_cn != NULL &&
@@ -258,9 +266,16 @@ identity_decide(struct haproxy_tlv_header *header,
 	}
 	if (!haproxy_tlv_policy_cert_counts(&header->policy, header))
 		return NULL;
-	if (header->cert == NULL) {
-		if (header->ssl_cn == NULL)
+	if (header->cert == NULL && header->ssl_cn == NULL) {
+		if (!header->policy.cert_verify)
 			return NULL;
+		/* nothing to verify: neither auth's valid-client-cert flag
+		   nor haproxy_tlv_require_client_cert may rest on the proxy's
+		   word alone */
+		reason = "haproxy_tlv_cert_verify = yes, but the proxy "
+			"forwarded neither the certificate nor its CN";
+		username = NULL;
+	} else if (header->cert == NULL) {
 		username = identity_from_cn(header, set, &reason);
 	} else {
 		username = identity_from_cert(header->cert, header, set,

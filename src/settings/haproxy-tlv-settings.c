@@ -188,6 +188,8 @@ parse_vendors(const char *value, unsigned int *vendors_r, const char **error_r)
 
 	*vendors_r = 0;
 	for (name = t_strsplit_spaces(value, ", "); *name != NULL; name++) {
+		if (strcmp(*name, "none") == 0)
+			continue;
 		for (i = 0; i < N_ELEMENTS(vendors); i++) {
 			if (strcmp(*name, vendors[i].name) == 0)
 				break;
@@ -195,7 +197,7 @@ parse_vendors(const char *value, unsigned int *vendors_r, const char **error_r)
 		if (i == N_ELEMENTS(vendors)) {
 			*error_r = t_strdup_printf(
 				"haproxy_tlv_vendor_tlvs: Unknown vendor '%s' "
-				"(expected aws, azure or gcp)", *name);
+				"(expected aws, azure, gcp or none)", *name);
 			return FALSE;
 		}
 		*vendors_r |= vendors[i].vendor;
@@ -252,7 +254,9 @@ parse_custom_entry(const char *entry, struct haproxy_tlv_custom_set *set,
 	}
 	custom = &set->custom[set->custom_count++];
 	custom->type = type;
-	i_assert(i_strocpy(custom->name, colon + 1, sizeof(custom->name)) == 0);
+	/* is_custom_name() checked the length */
+	if (i_strocpy(custom->name, colon + 1, sizeof(custom->name)) < 0)
+		i_unreached();
 	return TRUE;
 }
 
@@ -315,6 +319,20 @@ custom_types_distinct(const struct haproxy_tlv_policy *policy,
 		}
 	}
 	return TRUE;
+}
+
+bool haproxy_tlv_settings_parse_custom(const char *cert_tlv,
+				       const char *vendor_tlvs,
+				       const char *custom,
+				       struct haproxy_tlv_policy *policy_r,
+				       const char **error_r)
+{
+	i_zero(&policy_r->custom);
+	return parse_cert_tlv(cert_tlv, &policy_r->cert_tlv, error_r) &&
+		parse_vendors(vendor_tlvs, &policy_r->custom.vendors,
+			      error_r) &&
+		parse_custom(custom, &policy_r->custom, error_r) &&
+		custom_types_distinct(policy_r, error_r);
 }
 
 /* Networks as Dovecot's *_trusted_networks have them: addresses and
@@ -387,6 +405,7 @@ bool haproxy_tlv_settings_parse(const struct haproxy_tlv_settings *set,
 				struct haproxy_tlv_policy *policy_r,
 				const char **error_r)
 {
+	i_zero(policy_r);
 	if (!parse_client_cert(set->haproxy_tlv_client_cert,
 			       &policy_r->client_cert)) {
 		*error_r = t_strdup_printf(
@@ -411,16 +430,13 @@ bool haproxy_tlv_settings_parse(const struct haproxy_tlv_settings *set,
 		return FALSE;
 	if (!parse_max_header_size(set->haproxy_tlv_max_header_size,
 				   &policy_r->max_header_size, error_r) ||
-	    !parse_cert_tlv(set->haproxy_tlv_cert_tlv, &policy_r->cert_tlv,
-			    error_r) ||
 	    !parse_bool("haproxy_tlv_cert_verify",
 			set->haproxy_tlv_cert_verify,
 			&policy_r->cert_verify, error_r) ||
-	    !parse_vendors(set->haproxy_tlv_vendor_tlvs,
-			   &policy_r->custom.vendors, error_r) ||
-	    !parse_custom(set->haproxy_tlv_custom, &policy_r->custom,
-			  error_r) ||
-	    !custom_types_distinct(policy_r, error_r))
+	    !haproxy_tlv_settings_parse_custom(set->haproxy_tlv_cert_tlv,
+					       set->haproxy_tlv_vendor_tlvs,
+					       set->haproxy_tlv_custom,
+					       policy_r, error_r))
 		return FALSE;
 	if (policy_r->require_client_cert &&
 	    policy_r->client_cert == HAPROXY_TLV_CLIENT_CERT_IGNORE) {

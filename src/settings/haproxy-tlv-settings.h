@@ -31,6 +31,15 @@ bool haproxy_tlv_settings_parse(const struct haproxy_tlv_settings *set,
 				struct haproxy_tlv_policy *policy_r,
 				const char **error_r);
 
+/* haproxy_tlv_cert_tlv, haproxy_tlv_vendor_tlvs and haproxy_tlv_custom
+   into the policy, checked against each other: the settings, and
+   `doveadm haproxy decode`'s options of the same meaning */
+bool haproxy_tlv_settings_parse_custom(const char *cert_tlv,
+				       const char *vendor_tlvs,
+				       const char *custom,
+				       struct haproxy_tlv_policy *policy_r,
+				       const char **error_r);
+
 /* FALSE with *error_r naming both settings if a network of one list
    shares an address with a network of the other (identical, containing
    or contained ranges). Invalid networks are left to their own checks. */

@@ -49,4 +49,30 @@ CNF
 : > index.txt
 openssl ca -config ca.cnf -gencrl -keyfile ca.key -cert ca.pem \
 	-out ca.crl 2>/dev/null
+# For the forwarded-certificate tests (tests/integration/test-cert.c), added
+# after the files above so that those stay as they were. The subjects are
+# written in full (subj_full): email (CN=$cn, emailAddress=certmail@...,
+# a local part unlike the CN, so a login shows where its name came from),
+# twocn and twomail (the field twice), ctrl (a control character in the
+# e-mail address), otherca (the email subject, issued by a second CA, other-ca.pem).
+issue_full() {
+	name=$1; subject=$2; ca=$3
+	openssl req -newkey rsa:2048 -nodes -keyout "$name.key" \
+		-out "$name.csr" -subj "$subject" 2>/dev/null
+	printf 'extendedKeyUsage=clientAuth\n' > "$name.ext"
+	openssl x509 -req -in "$name.csr" -CA "$ca.pem" -CAkey "$ca.key" \
+		-CAcreateserial -days 3650 -sha256 -extfile "$name.ext" \
+		-out "$name.pem" 2>/dev/null
+	cat "$name.pem" "$name.key" > "$name-combined.pem"
+}
+o='/O=dovecot-haproxy-tlv test'
+issue_full email "$o/CN=$cn/emailAddress=certmail@example.test" ca
+issue_full twocn "$o/CN=$cn/CN=other/emailAddress=certmail@example.test" ca
+issue_full twomail "$o/CN=$cn/emailAddress=certmail@example.test/emailAddress=other@example.test" ca
+issue_full ctrl "$(printf '%s/CN=%s/emailAddress=cert\001mail@example.test' "$o" "$cn")" ca
+openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
+	-keyout other-ca.key -out other-ca.pem -subj "$o/CN=Other CA" \
+	-addext basicConstraints=critical,CA:TRUE \
+	-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+issue_full otherca "$o/CN=$cn/emailAddress=certmail@example.test" other-ca
 cat ca.pem ca.crl > ca-crl.pem

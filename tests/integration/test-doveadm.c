@@ -1122,25 +1122,31 @@ struct decode_usage_case {
 	const char *error;
 };
 
+/* parsed as the plugin's settings of the same meaning, with their
+   messages */
 static const struct decode_usage_case decode_usage_cases[] = {
-	{ "-y 0x20", "Invalid -y '0x20'" },
-	{ "-y 0xE1x", "Invalid -y '0xE1x'" },
-	{ "-y 300", "Invalid -y '300'" },
-	{ "-w aws,ibm", "Unknown vendor 'ibm'" },
-	{ "-n 0xE2", "Invalid -n '0xE2'" },
-	{ "-n 0xE2:", "Invalid -n '0xE2:'" },
-	{ "-n 0x05:id", "Invalid -n '0x05:id'" },
-	{ "-n 0xE2:a-b", "Invalid -n '0xE2:a-b'" },
-	/* as the plugin's settings take them */
-	{ "-y 0xF0", "Invalid -y '0xF0'" },
-	{ "-n 0xF0:x", "Invalid -n '0xF0:x'" },
-	{ "-n 0xE2:Tenant", "Invalid -n '0xE2:Tenant'" },
-	{ "-n 0xE2:{x33}", "Invalid -n '0xE2:xxx" },
-	{ "-y 0xE0 -w gcp", "-y 0xE0 is also the TLV of -w gcp" },
-	{ "-n 0xEA:vpce", "-n '0xEA:vpce': the type is also the TLV of -w aws" },
-	{ "-y 0xE1 -n 0xE1:cert", "-n '0xE1:cert': the type is also -y's" },
-	{ "-n '0xE2:a 0xE2:b'", "-n '0xE2:b': the type or name is already" },
-	{ "-n 0xE2:a -n 0xE3:a", "-n '0xE3:a': the type or name is already" },
+	{ "-y 0x20", "haproxy_tlv_cert_tlv: Invalid value '0x20'" },
+	{ "-y 0xE1x", "haproxy_tlv_cert_tlv: Invalid value '0xE1x'" },
+	{ "-y 300", "haproxy_tlv_cert_tlv: Invalid value '300'" },
+	{ "-w aws,ibm", "haproxy_tlv_vendor_tlvs: Unknown vendor 'ibm'" },
+	{ "-n 0xE2", "haproxy_tlv_custom: Invalid entry '0xE2'" },
+	{ "-n 0xE2:", "haproxy_tlv_custom: Invalid entry '0xE2:'" },
+	{ "-n 0x05:id", "haproxy_tlv_custom: Invalid entry '0x05:id'" },
+	{ "-n 0xE2:a-b", "haproxy_tlv_custom: Invalid entry '0xE2:a-b'" },
+	{ "-y 0xF0", "haproxy_tlv_cert_tlv: Invalid value '0xF0'" },
+	{ "-n 0xF0:x", "haproxy_tlv_custom: Invalid entry '0xF0:x'" },
+	{ "-n 0xE2:Tenant", "haproxy_tlv_custom: Invalid entry '0xE2:Tenant'" },
+	{ "-n 0xE2:{x33}", "haproxy_tlv_custom: Invalid entry '0xE2:xxx" },
+	{ "-y 0xE0 -w gcp", "haproxy_tlv_cert_tlv: Type 0xE0 is also "
+	  "haproxy_tlv_vendor_tlvs gcp's" },
+	{ "-n 0xEA:vpce", "haproxy_tlv_custom: Type 0xEA of 'vpce' is also "
+	  "haproxy_tlv_vendor_tlvs aws" },
+	{ "-y 0xE1 -n 0xE1:cert", "haproxy_tlv_custom: Type 0xE1 of 'cert' "
+	  "is also haproxy_tlv_cert_tlv" },
+	{ "-n '0xE2:a 0xE2:b'", "haproxy_tlv_custom: '0xE2:b' repeats the "
+	  "type or the name of another entry" },
+	{ "-n 0xE2:a -n 0xE3:a", "haproxy_tlv_custom: '0xE3:a' repeats the "
+	  "type or the name of another entry" },
 };
 
 static void test_decode_usage_error(gconstpointer data)

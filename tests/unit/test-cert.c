@@ -37,6 +37,7 @@ static struct {
 	X509 *client, *server_only, *self_signed, *foreign, *foreign_same_name;
 	X509 *revoked, *expired, *two_cns, *bmp_cn, *nul_cn, *ctrl_cn;
 	X509 *empty_cn, *external_cn, *utf8_subject;
+	X509 *latin1_email, *bidi_cn, *c1_cn;
 	/* the CA alone, and followed by a CRL revoking revoked */
 	char *ca_pem, *ca_crl_pem;
 } certs;
@@ -296,6 +297,14 @@ static void certs_make(void)
 	certs.external_cn = subject_cert(name);
 	certs.utf8_subject = subject_cert(name_new("O", "Bücher, Straße & Co",
 		"CN", "Jöhn \"J\" Müller+1", NULL));
+	/* UTF-8 bytes in an IA5String: OpenSSL reads them as Latin-1,
+	   Dovecot takes them as they are */
+	name = name_new("O", TEST_SUBJECT_O, "CN", "certuser", NULL);
+	name_add(name, "emailAddress", V_ASN1_IA5STRING, "a\xc3\xa9@x", 5);
+	certs.latin1_email = subject_cert(name);
+	/* U+202E RIGHT-TO-LEFT OVERRIDE, U+0085 NEXT LINE */
+	certs.bidi_cn = subject_cert(name_cn("alice\xe2\x80\xaegro.evil"));
+	certs.c1_cn = subject_cert(name_cn("alice\xc2\x85""bob"));
 
 	ca = cert_pem(certs.ca.cert);
 	crl = crl_make(&certs.ca, certs.revoked);
@@ -320,7 +329,8 @@ static void certs_free(void)
 		certs.foreign, certs.foreign_same_name, certs.revoked,
 		certs.expired, certs.two_cns, certs.bmp_cn, certs.nul_cn,
 		certs.ctrl_cn, certs.empty_cn, certs.external_cn,
-		certs.utf8_subject,
+		certs.utf8_subject, certs.latin1_email, certs.bidi_cn,
+		certs.c1_cn,
 	};
 
 	for (unsigned int i = 0; i < G_N_ELEMENTS(list); i++)
@@ -877,6 +887,12 @@ static void test_subject_field(void)
 	assert_field(certs.nul_cn, "CN", -1, "NUL");
 	assert_field(certs.ctrl_cn, "CN", -1, "control character");
 	assert_field(certs.empty_cn, "CN", -1, "empty");
+	assert_field(certs.latin1_email, "emailAddress", -1,
+		     "bytes beyond ASCII in an ASCII-only string type");
+	assert_field(certs.bidi_cn, "CN", -1,
+		     "control, separator or bidirectional character");
+	assert_field(certs.c1_cn, "CN", -1,
+		     "control, separator or bidirectional character");
 	fp = parse_ok(external->data, external->len, HAPROXY_TLV_CERT_DER);
 	g_free(fp);
 	g_byte_array_unref(external);
