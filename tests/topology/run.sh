@@ -11,7 +11,9 @@
 # Each run prints one summary line (tests/topology/topology-client.py
 # summarize) and fails on any wrong identity, any EXTERNAL login without a
 # verified certificate, any attempt without an outcome within the client's
-# timeout (haproxy_timeout 3 s + 12 s), a Dovecot log naming a login's
+# timeouts (haproxy_timeout 3 s + Dovecot's auth penalty of up to 15 s +
+# 7 s for logins that should work, 40 s for those that must fail), a
+# Dovecot log naming a login's
 # client address that is not one of the clients', or (kill, netcut)
 # health checks that did not mark dc1 down and up again.
 # --soak MINUTES: afterwards, MINUTES of logins at a fixed rate against
@@ -78,10 +80,17 @@ hap_ip=198.18.0.1
 dc_ip() { echo "198.18.$1.2"; }   # dc1 198.18.1.2, dc2 198.18.2.2
 dc_base() { echo $((20000 + 100 * $1)); }
 sources=$(seq -s, -f '198.18.0.%g' 10 41)   # 32 client addresses
+# the logins that must fail come from 8 others: Dovecot's auth penalty
+# (anvil) delays every login from an address with failed ones, by up to
+# 15 s
+bad_sources=$(seq -s, -f '198.18.0.%g' 50 57)
 users=32
 rate=${TOPOLOGY_RATE:-8}      # attempts per second
 after_secs=${TOPOLOGY_AFTER_SECS:-5}   # load after recovery
-timeout=15                    # client's bound: haproxy_timeout 3 s + 12 s
+# the client's bounds: haproxy_timeout 3 s + the auth penalty's 15 s + 7 s
+# for logins that should work (their addresses have no penalty); 15 s
+# more for the ones that must fail
+timeout=25 bad_timeout=40
 
 work=$(mktemp -d /tmp/haproxy-tlv-topology.XXXXXX)
 chmod 755 "$work"
@@ -170,7 +179,9 @@ for n in "$cli" "$hap" "$ns-dc1" "$ns-dc2"; do
 done
 ip -n "$cli" link add c0 type veth peer name hc netns "$hap"
 ip -n "$cli" addr add 198.18.0.2/24 dev c0
-for a in ${sources//,/ }; do ip -n "$cli" addr add "$a/24" dev c0; done
+for a in ${sources//,/ } ${bad_sources//,/ }; do
+	ip -n "$cli" addr add "$a/24" dev c0
+done
 ip -n "$cli" link set c0 up
 ip -n "$hap" addr add $hap_ip/24 dev hc
 ip -n "$hap" link set hc up
@@ -328,17 +339,18 @@ now() { date +%s.%N; }
 
 fail() { echo "topology: FAIL: $*" >&2; failed="$failed $run"; }
 
-check_logs() { # the backends' Login lines name the clients' addresses
-	local i bad n
+check_logs() { # the backends' login lines name the clients' addresses
+	local i bad n lines
 	for i in 1 2; do
-		bad=$(grep -o 'Login: user=<[^>]*>, method=[A-Z]*, rip=[0-9.]*' \
-			"$work/dc$i/dovecot.log" | sed 's/.*rip=//' |
-			grep -vxE '198\.18\.0\.(1[0-9]|[23][0-9]|4[01])' | sort -u || true)
+		# 2.3 "Login: user=<u>, method=M, rip=A"; 2.4 "Logged in: ..."
+		lines=$(grep -oE '(Login|Logged in): user=<[^>]*>, method=[A-Z0-9-]*, rip=[0-9.]*' \
+			"$work/dc$i/dovecot.log" || true)
+		bad=$(printf '%s\n' "$lines" | sed -n 's/.*rip=//p' |
+			grep -vxE '198\.18\.0\.(1[0-9]|[23][0-9]|4[01]|5[0-7])' | sort -u || true)
 		[ -z "$bad" ] || fail "dc$i logged logins from addresses that are no client's: $bad"
-		n=$(grep -o 'Login: user=<[^>]*>, method=[A-Z]*, rip=[0-9.]*' \
-			"$work/dc$i/dovecot.log" | sed 's/.*rip=//' | sort -u | wc -l)
+		n=$(printf '%s\n' "$lines" | sed -n 's/.*rip=//p' | sort -u | grep -c . || true)
 		echo "  dc$i: logins logged from $n distinct client addresses" \
-			"($(grep -c 'Login: user=' "$work/dc$i/dovecot.log") Login lines)"
+			"($(printf '%s\n' "$lines" | grep -c . || true) login lines)"
 		[ "$n" -ge 2 ] || fail "dc$i logged logins from $n client addresses"
 	done
 }
@@ -418,9 +430,9 @@ for run in ${runs//,/ }; do
 	ip netns exec "$cli" "$python3" "$client" load --proto imap \
 		--targets $hap_ip:993,$hap_ip:994 \
 		--unverified-target $hap_ip:995,$hap_ip:993 \
-		--sources "$sources" --certs "$certs" --users $users \
-		--rate "$rate" --duration 180 --stop-file "$work/$run.stop" \
-		--timeout $timeout --seed "$RANDOM" --out "$work/$run.jsonl" &
+		--sources "$sources" --bad-sources "$bad_sources" \
+		--certs "$certs" --users $users --rate "$rate" --duration 180 --stop-file "$work/$run.stop" \
+		--timeout $timeout --bad-timeout $bad_timeout --seed "$RANDOM" --out "$work/$run.jsonl" &
 	load_pid=$!
 	bg_pids="$bg_pids $load_pid"
 	fault_end=
@@ -465,14 +477,16 @@ if [ "$soak" -gt 0 ]; then
 	sample idle-before
 	secs=$((soak * 60))
 	ip netns exec "$cli" "$python3" "$client" load --proto pop3 \
-		--targets $hap_ip:1995 --sources "$sources" --certs "$certs" \
-		--users $users --rate 6 --duration $secs --timeout $timeout \
+		--targets $hap_ip:1995 --sources "$sources" \
+		--bad-sources "$bad_sources" --certs "$certs" \
+		--users $users --rate 6 --duration $secs --timeout $timeout --bad-timeout $bad_timeout \
 		--mix ext=50,plain=40,nocert=5,badpw=5 --concurrency 16 \
 		--out "$work/soak-pop3.jsonl" &
 	p1=$!
 	ip netns exec "$cli" "$python3" "$client" load --proto imap \
-		--targets $hap_ip:1993 --sources "$sources" --certs "$certs" \
-		--users $users --rate 2 --duration $secs --timeout $timeout \
+		--targets $hap_ip:1993 --sources "$sources" \
+		--bad-sources "$bad_sources" --certs "$certs" \
+		--users $users --rate 2 --duration $secs --timeout $timeout --bad-timeout $bad_timeout \
 		--mix ext=50,plain=40,nocert=5,badpw=5 --concurrency 16 \
 		--out "$work/soak-imap.jsonl" &
 	p2=$!

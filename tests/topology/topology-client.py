@@ -108,7 +108,7 @@ def greeting_backend(greeting):
     return "?"
 
 
-def imap_login(c, kind, user, password):
+def imap_login(c, kind, user, password, rec, start):
     if kind in ("plain", "badpw"):
         ir = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
         c.send(f"a AUTHENTICATE PLAIN {ir}")
@@ -122,6 +122,7 @@ def imap_login(c, kind, user, password):
             raise Refused(line)
         if line.startswith("+"):
             c.send("*")  # no continuation expected: cancel
+    rec["auth_secs"] = round(time.monotonic() - start, 3)
     if not line.startswith("a OK"):
         raise Refused(line)
     c.send('b LIST "" "whoami-*"')
@@ -136,13 +137,14 @@ def imap_login(c, kind, user, password):
     return [n[len("whoami-"):] for n in names]
 
 
-def pop3_login(c, kind, user, password):
+def pop3_login(c, kind, user, password, rec, start):
     if kind in ("plain", "badpw"):
         ir = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
         c.send(f"AUTH PLAIN {ir}")
     else:
         c.send("AUTH EXTERNAL =")
     line = c.line()
+    rec["auth_secs"] = round(time.monotonic() - start, 3)
     if not line.startswith("+OK"):
         raise Refused(line)
     c.send("TOP 1 0")
@@ -163,20 +165,23 @@ def attempt(args, ctxs, n, kind, user, password, cert, target, src):
     rec = {"n": n, "kind": kind, "user": user, "cert": cert or "",
            "target": target, "src": src, "t0": time.time()}
     start = time.monotonic()
-    deadline = start + args.timeout
+    deadline = start + (args.bad_timeout if kind in NEGATIVE
+                        else args.timeout)
     c = None
     stage = "connect"
     try:
         c = Conn(src, target, ctxs(cert), deadline)
         rec["sport"] = c.sport
         stage = "greeting"
+        rec["tls_secs"] = round(time.monotonic() - start, 3)
         greeting = c.line()
+        rec["greeting_secs"] = round(time.monotonic() - start, 3)
         rec["backend"] = greeting_backend(greeting)
         if not greeting.startswith(("* OK", "+OK")):
             raise Refused(greeting)
         stage = "login"
         login = imap_login if args.proto == "imap" else pop3_login
-        names = login(c, kind, user, password)
+        names = login(c, kind, user, password, rec, start)
         rec["whoami"] = names
         if kind in ("unverified", "nocert"):
             rec["outcome"] = "unverified"
@@ -210,6 +215,7 @@ def cmd_load(args):
     rnd = random.Random(args.seed)
     ctxs = contexts(args.certs)
     sources = args.sources.split(",")
+    bad_sources = (args.bad_sources or args.sources).split(",")
     targets = args.targets.split(",")
     mix = []
     for part in args.mix.split(","):
@@ -258,8 +264,8 @@ def cmd_load(args):
             user, password = f"pl{i:02d}", f"pw-pl{i:02d}"
         else:
             user, password = f"pl{i:02d}", "not-the-password"
-        pool.submit(run, (n, kind, user, password, cert, target,
-                          rnd.choice(sources)))
+        src = rnd.choice(bad_sources if kind in NEGATIVE else sources)
+        pool.submit(run, (n, kind, user, password, cert, target, src))
         n += 1
     pool.shutdown(wait=True)
     out.close()
@@ -330,6 +336,7 @@ def cmd_summarize(args):
             f"wrong_identity={count.get('wrong_identity', 0)} "
             f"unverified={count.get('unverified', 0)} "
             f"max_secs={max((r['secs'] for r in recs), default=0)} "
+            f"max_secs_good={max((r['secs'] for r in recs if r['kind'] in POSITIVE), default=0)} "
             f"recovery={'n/a' if args.fault_end is None else recovery}"
             f"{'s' if recovery is not None else ''}")
     print(line)
@@ -364,6 +371,10 @@ def main():
                       help="frontends for the unverified certificates")
     load.add_argument("--sources", required=True,
                       help="client addresses to bind to, comma separated")
+    load.add_argument("--bad-sources", default="",
+                      help="addresses of the logins that must fail "
+                      "(default: --sources); Dovecot's auth penalty delays "
+                      "every login from an address with failed ones")
     load.add_argument("--certs", required=True)
     load.add_argument("--users", type=int, default=32)
     load.add_argument("--rate", type=float, default=10.0,
@@ -373,8 +384,12 @@ def main():
     load.add_argument("--stop-file",
                       help="stop starting attempts once this file exists")
     load.add_argument("--concurrency", type=int, default=32)
-    load.add_argument("--timeout", type=float, default=15.0,
-                      help="an attempt without an outcome by then hangs")
+    load.add_argument("--timeout", type=float, default=25.0,
+                      help="a login that should work and has no outcome "
+                      "by then hangs")
+    load.add_argument("--bad-timeout", type=float, default=40.0,
+                      help="the same for logins that must fail (the auth "
+                      "penalty delays them by up to 15 s)")
     load.add_argument("--mix", default="ext=45,plain=35,unverified=10,"
                       "nocert=5,badpw=5")
     load.add_argument("--seed", type=int, default=1)
