@@ -14,7 +14,10 @@
 # The configuration is written in Dovecot 2.3's or 2.4's syntax, according
 # to the Dovecot found. TEST_ENV_NO_PLUGIN=1 leaves the plugin and its
 # modules out (for bringing the environment up on a Dovecot the plugin
-# does not build for yet).
+# does not build for yet). For tests/topology/run.sh (Dovecot in a network
+# namespace behind a HAProxy elsewhere): TEST_ENV_LISTEN (127.0.0.1) is
+# Dovecot's listen address, TEST_ENV_TRUSTED (127.0.0.1/32) its
+# haproxy_trusted_networks, TEST_ENV_NO_HAPROXY=1 starts Dovecot alone.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 cmd=$1
@@ -324,7 +327,7 @@ instance_name = haproxy-tlv-test-$base
 log_path = $dir/dovecot.log
 info_log_path = $dir/dovecot.log
 debug_log_path = $dir/dovecot.log
-listen = 127.0.0.1
+listen = ${TEST_ENV_LISTEN:-127.0.0.1}
 default_login_user = dovenull
 default_internal_user = dovecot
 first_valid_uid = 1
@@ -333,7 +336,7 @@ submission_relay_host = 127.0.0.1
 submission_relay_port = 9
 
 $conf_plugins
-haproxy_trusted_networks = 127.0.0.1/32
+haproxy_trusted_networks = ${TEST_ENV_TRUSTED:-127.0.0.1/32}
 haproxy_timeout = 3 s
 login_trusted_networks =
 
@@ -533,14 +536,19 @@ else
 	exit 1
 fi
 echo $! > "$dir/dovecot.pid"
-haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
-echo $! > "$dir/haproxy.pid"
+wait_ports="$(d 0) $(d 1) $(d 2) $(d 3) $(d 4)"
+if [ -z "${TEST_ENV_NO_HAPROXY:-}" ]; then
+	haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
+	echo $! > "$dir/haproxy.pid"
+	wait_ports="$wait_ports $(h 0) $(h 9)"
+fi
 
 # wait until both listen
-for port in $(d 0) $(d 1) $(d 2) $(d 3) $(d 4) $(h 0) $(h 9); do
+for port in $wait_ports; do
 	for _ in $(seq 100); do
 		ss -Hltn "sport = :$port" | grep -q . && break
 		for name in dovecot haproxy; do
+			[ -f "$dir/$name.pid" ] || continue
 			if ! kill -0 "$(cat "$dir/$name.pid")" 2>/dev/null; then
 				echo "env.sh: $name failed to start:" >&2
 				# some of these may not exist: under set -e a
