@@ -397,14 +397,22 @@ void haproxy_tlv_cert_describe(X509 *cert,
 	info_r->not_after = time_iso8601(X509_get0_notAfter(cert));
 }
 
-/* Dovecot takes ssl_cert_username_field the same way */
+/* Dovecot takes ssl_cert_username_field the same way. The last field's
+   NID is kept: OBJ_txt2nid() searches OpenSSL's tables, and a process
+   asks for the same field for every client. */
 static int field_nid(const char *field)
 {
-	int nid = OBJ_txt2nid(field);
+	static char *last_field = NULL;
+	static int last_nid;
 
-	if (nid == NID_undef)
+	if (last_field != NULL && strcmp(last_field, field) == 0)
+		return last_nid;
+	last_nid = OBJ_txt2nid(field);
+	if (last_nid == NID_undef)
 		ERR_clear_error();
-	return nid;
+	i_free(last_field);
+	last_field = i_strdup(field);
+	return last_nid;
 }
 
 /* The string types that may hold only ASCII. OpenSSL converts their

@@ -68,7 +68,7 @@ address_value(const struct proxy_header *hdr,
 	struct ip_addr ip;
 
 	if (haproxy_tlv_net_header_ip(hdr->family, addr, &ip))
-		return net_ip2addr(&ip);
+		return haproxy_tlv_net_ip2addr(&ip);
 	if (hdr->family == PROXY_HEADER_FAMILY_UNIX) {
 		return bytes_escape(&addr->unix_path);
 	}

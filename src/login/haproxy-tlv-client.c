@@ -20,6 +20,7 @@
 #  include "master-service-ssl-settings.h"
 #endif
 #include "haproxy-tlv-fields.h"
+#include "haproxy-tlv-net.h"
 #include "haproxy-tlv-custom.h"
 #include "haproxy-tlv-plugin.h"
 
@@ -425,7 +426,7 @@ haproxy_tlv_client_add_event_fields(struct client *client,
 	unsigned int idx = 0;
 
 	event_add_str(client->event, "haproxy_ip",
-		      net_ip2addr(&client->real_remote_ip));
+		      haproxy_tlv_net_ip2addr(&client->real_remote_ip));
 	while (haproxy_tlv_fields_next_event(&hclient->header->hdr, &idx,
 					     &name, &value))
 		event_add_str(client->event, name, value);
@@ -726,7 +727,8 @@ haproxy_tlv_client_apply(struct client *client,
 	haproxy_tlv_client_apply_custom(client, hclient);
 	haproxy_tlv_client_apply_security(client, hclient);
 	haproxy_tlv_client_add_event_fields(client, hclient);
-	haproxy_tlv_client_debug(client, header);
+	if (haproxy_tlv_debug_possible(client->event))
+		haproxy_tlv_client_debug(client, header);
 }
 
 static void haproxy_tlv_client_allocated(struct client *client)

@@ -241,15 +241,19 @@ static const struct master_service_settings *haproxy_tlv_service_settings(void)
 #endif
 }
 
+/* haproxy_trusted_networks, parsed once per process rather than for
+   each connection */
+static struct haproxy_tlv_net_list trusted_networks;
+
 static bool haproxy_tlv_peer_is_trusted(const struct ip_addr *ip,
 					struct event *event)
 {
-	const char *networks =
-		haproxy_tlv_service_settings()->haproxy_trusted_networks;
 	const char *error;
 	int ret;
 
-	ret = haproxy_tlv_net_is_in_networks(ip, networks, &error);
+	haproxy_tlv_net_list_update(&trusted_networks,
+		haproxy_tlv_service_settings()->haproxy_trusted_networks);
+	ret = haproxy_tlv_net_list_contains(&trusted_networks, ip, &error);
 	if (ret < 0)
 		e_error(event, "haproxy_trusted_networks: %s", error);
 	return ret > 0;
@@ -303,6 +307,29 @@ haproxy_tlv_conn_refuse(struct haproxy_tlv_conn *hpconn,
 	haproxy_tlv_conn_fail(hpconn);
 }
 
+static void
+haproxy_tlv_conn_debug(struct haproxy_tlv_conn *hpconn,
+		       const struct haproxy_tlv_header *header,
+		       const struct master_service_connection *conn,
+		       const struct proxy_header *hdr)
+{
+	struct event_passthrough *e =
+		event_create_passthrough(hpconn->event)->
+		set_name("haproxy_tlv_header_received")->
+		add_int("proxy_version", hdr->version)->
+		add_str("proxy_command",
+			proxy_header_command_name(hdr->command));
+	bool addresses = haproxy_tlv_policy_header_addresses(header);
+
+	if (addresses) {
+		e->add_str("client_ip", haproxy_tlv_net_ip2addr(&conn->remote_ip));
+		e->add_int("client_port", conn->remote_port);
+	}
+	e_debug(e->event(), "PROXY v%u header (%zu bytes) received%s",
+		hdr->version, hdr->size, addresses ? "" :
+		", using the connection's own addresses");
+}
+
 /* data[0..hdr->size-1] is the header, hdr its decoded view */
 static void
 haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
@@ -339,20 +366,8 @@ haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
 		return;
 	}
 
-	struct event_passthrough *e =
-		event_create_passthrough(hpconn->event)->
-		set_name("haproxy_tlv_header_received")->
-		add_int("proxy_version", hdr->version)->
-		add_str("proxy_command",
-			proxy_header_command_name(hdr->command));
-	bool addresses = haproxy_tlv_policy_header_addresses(header);
-	if (addresses) {
-		e->add_str("client_ip", net_ip2addr(&conn.remote_ip));
-		e->add_int("client_port", conn.remote_port);
-	}
-	e_debug(e->event(), "PROXY v%u header (%zu bytes) received%s",
-		hdr->version, hdr->size, addresses ? "" :
-		", using the connection's own addresses");
+	if (haproxy_tlv_debug_possible(hpconn->event))
+		haproxy_tlv_conn_debug(hpconn, header, &conn, hdr);
 
 	/* the io and timeout must be gone before login-common takes over
 	   the fd */
@@ -506,13 +521,15 @@ static struct event *
 haproxy_tlv_conn_event(const struct master_service_connection *conn)
 {
 	struct event *event = event_create(haproxy_tlv_event);
+	const char *proxy_ip = haproxy_tlv_net_ip2addr(&conn->real_remote_ip);
 
-	event_add_str(event, "proxy_ip", net_ip2addr(&conn->real_remote_ip));
+	event_add_str(event, "proxy_ip", proxy_ip);
 	event_add_int(event, "proxy_port", conn->real_remote_port);
-	event_add_str(event, "local_ip", net_ip2addr(&conn->real_local_ip));
+	event_add_str(event, "local_ip",
+		      haproxy_tlv_net_ip2addr(&conn->real_local_ip));
 	event_add_int(event, "local_port", conn->real_local_port);
-	event_set_append_log_prefix(event, t_strdup_printf(
-		"rip=%s: ", net_ip2addr(&conn->real_remote_ip)));
+	event_set_append_log_prefix(event,
+		t_strconcat("rip=", proxy_ip, ": ", NULL));
 	return event;
 }
 
@@ -730,6 +747,7 @@ void haproxy_tlv_connections_init(void)
 void haproxy_tlv_connections_deinit(void)
 {
 	timeout_remove(&to_takeover);
+	haproxy_tlv_net_list_free(&trusted_networks);
 	while (haproxy_conns != NULL) {
 		struct haproxy_tlv_conn *hpconn = haproxy_conns;
 

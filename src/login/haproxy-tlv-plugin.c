@@ -6,6 +6,9 @@
 #include "master-service.h"
 #include "master-service-settings.h"
 #include "settings-parser.h"
+#include "array.h"
+#include "lib-event-private.h"
+#include "event-filter-private.h"
 #if DOVECOT_PREREQ(2, 4, 0)
 #  include "settings.h"
 #else
@@ -26,6 +29,24 @@ struct event_category event_category_haproxy_tlv = {
 	.name = "haproxy_tlv",
 };
 struct event *haproxy_tlv_event;
+
+/* The stats client installs its filter even when no metric asks for
+   anything: a filter without queries matches no event */
+static bool filter_may_match(const struct event_filter *filter)
+{
+	return filter != NULL && array_is_created(&filter->queries) &&
+		array_count(&filter->queries) > 0;
+}
+
+bool haproxy_tlv_debug_possible(struct event *parent)
+{
+	/* forced debug goes from an event to the events made from it */
+	return parent->forced_debug ||
+		event_get_min_log_level(parent) <= LOG_TYPE_DEBUG ||
+		filter_may_match(event_get_global_debug_log_filter()) ||
+		filter_may_match(event_get_global_core_log_filter()) ||
+		filter_may_match(event_get_global_debug_send_filter());
+}
 
 #if DOVECOT_PREREQ(2, 4, 0)
 /* The fields login-common gives a client's event before it reads the
@@ -61,19 +82,16 @@ haproxy_tlv_settings_get(struct event *event,
 			 const char **error_r)
 {
 	const struct haproxy_tlv_settings *set;
-	bool valid;
+	int ret;
 
 	if (settings_get(event, &haproxy_tlv_setting_parser_info, 0,
 			 &set, error_r) < 0)
 		return -1;
 	/* the error, if any, is static or on the data stack */
-	valid = haproxy_tlv_settings_parse(set, policy_r, error_r);
-	if (valid && direct_ip != NULL) {
-		*direct_r = haproxy_tlv_net_is_in_networks(direct_ip,
-			set->haproxy_tlv_direct_networks, error_r) > 0;
-	}
+	ret = haproxy_tlv_settings_memo_parse(set, NULL, policy_r,
+					      direct_ip, direct_r, error_r);
 	settings_free(set);
-	return valid ? 0 : -1;
+	return ret;
 }
 
 int haproxy_tlv_policy_read(const struct master_service_connection *conn,
@@ -197,21 +215,12 @@ haproxy_tlv_settings_lookup(const struct ip_addr *local_ip,
 		return -1;
 	sets = master_service_settings_parser_get_others(master_service, parser);
 	set = sets[0];
-	/* nothing points into the cache afterwards */
-	if (!haproxy_tlv_settings_parse(set, policy_r, error_r))
-		return -1;
-	/* the config process compared the global lists; filter blocks
-	   are compared here */
-	if (!haproxy_tlv_settings_networks_disjoint(
-		set->haproxy_tlv_direct_networks,
+	/* nothing points into the cache afterwards. The config process
+	   compared the global lists; filter blocks are compared here. */
+	return haproxy_tlv_settings_memo_parse(set,
 		master_service_settings_get(master_service)->
-			haproxy_trusted_networks, error_r))
-		return -1;
-	if (direct_ip != NULL) {
-		*direct_r = haproxy_tlv_net_is_in_networks(direct_ip,
-			set->haproxy_tlv_direct_networks, error_r) > 0;
-	}
-	return 0;
+			haproxy_trusted_networks,
+		policy_r, direct_ip, direct_r, error_r);
 }
 
 int haproxy_tlv_policy_read(const struct master_service_connection *conn,
@@ -285,5 +294,6 @@ void haproxy_tlv_plugin_deinit(void)
 	haproxy_tlv_connections_deinit();
 	haproxy_tlv_identity_deinit();
 	haproxy_tlv_settings_deinit();
+	haproxy_tlv_settings_memo_deinit();
 	event_unref(&haproxy_tlv_event);
 }

@@ -14,6 +14,12 @@ extern struct event_category event_category_haproxy_tlv;
 extern struct event *haproxy_tlv_event;
 
 /* haproxy-tlv-plugin.c */
+/* A debug event made from parent may be logged or sent at all. Dovecot
+   decides that only for the built event, with its name and fields; the
+   plugin builds its per-connection debug events only when this says some
+   filter, or the parent's own level, could want one. */
+bool haproxy_tlv_debug_possible(struct event *parent);
+
 /* The plugin's settings for a connection with this header, whose
    addresses the header has been applied to. They are looked up the way
    login-common looks up the client's own (2.3: from the settings cache,
@@ -32,6 +38,18 @@ int haproxy_tlv_policy_read(const struct master_service_connection *conn,
 int haproxy_tlv_peer_read(const struct master_service_connection *conn,
 			  bool *direct_r, size_t *max_header_size_r,
 			  const char **error_r);
+
+/* haproxy-tlv-settings-memo.c */
+/* haproxy_tlv_settings_parse() of set, and, if trusted_networks is not
+   NULL, haproxy_tlv_direct_networks checked against it; then, if direct_ip
+   is not NULL, *direct_r says whether it is in haproxy_tlv_direct_networks.
+   What the same values gave before is used again. */
+int haproxy_tlv_settings_memo_parse(const struct haproxy_tlv_settings *set,
+				    const char *trusted_networks,
+				    struct haproxy_tlv_policy *policy_r,
+				    const struct ip_addr *direct_ip,
+				    bool *direct_r, const char **error_r);
+void haproxy_tlv_settings_memo_deinit(void);
 
 /* haproxy-tlv-header.c */
 /* A copy of the complete header data[0..hdr->size-1], decoded as hdr */

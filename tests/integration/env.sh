@@ -182,7 +182,37 @@ fi
 # its suppressions are outside it. With a sanitizer build, the login
 # processes log their reports there too (also without a chroot).
 : > "$dir/memcheck.conf"
-if [ "${TEST_LOGIN_WRAPPER:-}" = valgrind ]; then
+# TEST_LOGIN_WRAPPER=callgrind (bench/run-login-profile.sh): pop3-login
+# runs under callgrind, its profile written to TEST_MEMCHECK_DIR at exit.
+if [ "${TEST_LOGIN_WRAPPER:-}" = callgrind ]; then
+	unlimited=0
+	[ -z "$v24" ] || unlimited=unlimited
+	[ -n "$memcheck_dir" ] || {
+		echo "env.sh: TEST_LOGIN_WRAPPER=callgrind needs TEST_MEMCHECK_DIR" >&2
+		exit 1
+	}
+	libexecdir=$(sh "$here/../../build-aux/dovecot-config-var.sh" \
+		"${DOVECOT_CONFIG:-/usr/lib/dovecot/dovecot-config}" dovecot_pkglibexecdir)
+	# callgrind writes its profile at exit, after the process has
+	# dropped root: the file, named after the PID that exec keeps, exists
+	# already and is writable for the login user
+	cat > "$dir/login-wrapper.sh" <<WRAPPER
+#!/bin/sh
+out=$memcheck_dir/callgrind-\$(basename "\$1").\$\$
+: > "\$out"
+chmod 666 "\$out"
+exec $(command -v valgrind) --tool=callgrind --vgdb=no \\
+	--callgrind-out-file="\$out" "\$@"
+WRAPPER
+	chmod 755 "$dir/login-wrapper.sh"
+	cat > "$dir/memcheck.conf" <<CONF
+service pop3-login {
+  executable = $dir/login-wrapper.sh $libexecdir/pop3-login
+  chroot =
+  vsz_limit = $unlimited
+}
+CONF
+elif [ "${TEST_LOGIN_WRAPPER:-}" = valgrind ]; then
 	[ -n "$memcheck_dir" ] || {
 		echo "env.sh: TEST_LOGIN_WRAPPER=valgrind needs TEST_MEMCHECK_DIR" >&2
 		exit 1
