@@ -67,9 +67,16 @@ struct haproxy_tlv_pending {
 	/* no header: a direct client (haproxy_tlv_direct_networks), to be
 	   left to login-common alone */
 	bool direct;
+	/* in haproxy_pending, bound to its socket's inode */
+	bool listed;
 };
 
 static struct haproxy_tlv_pending *haproxy_pending = NULL;
+/* The entry of the connection being handed to login-common right now.
+   Its login client usually takes it within that call, on the socket the
+   header arrived on, so only an entry left after the call needs binding
+   to the socket (fstat()) and a place in the list. */
+static struct haproxy_tlv_pending *haproxy_handover = NULL;
 static struct haproxy_tlv_conn *haproxy_conns = NULL;
 static struct timeout *to_takeover = NULL;
 static master_service_connection_callback_t *core_callback = NULL;
@@ -81,7 +88,10 @@ static int preaccepted_listen_fd = -1;
 
 static void haproxy_tlv_pending_free(struct haproxy_tlv_pending *pending)
 {
-	DLLIST_REMOVE(&haproxy_pending, pending);
+	if (pending->listed)
+		DLLIST_REMOVE(&haproxy_pending, pending);
+	if (pending == haproxy_handover)
+		haproxy_handover = NULL;
 	event_unref(&pending->event);
 	haproxy_tlv_header_free(&pending->header);
 	i_free(pending->listener_name);
@@ -116,51 +126,91 @@ static void haproxy_tlv_pending_purge(void)
 	}
 }
 
-/* The pending entry owns the header from now on, even on failure. A
-   direct client's entry has no header. */
-static bool
-haproxy_tlv_pending_add(struct event *event,
+/* The entry owns the header from now on. A direct client's entry has no
+   header. */
+static struct haproxy_tlv_pending *
+haproxy_tlv_pending_new(struct event *event,
 			const struct master_service_connection *conn,
 			struct haproxy_tlv_header **_header, bool direct)
 {
-	struct haproxy_tlv_header *header = *_header;
 	struct haproxy_tlv_pending *pending;
-	struct stat st;
 
-	i_assert(direct == (header == NULL));
-	*_header = NULL;
-	haproxy_tlv_pending_purge();
-	if (fstat(conn->fd, &st) < 0) {
-		e_error(event, "fstat() failed: %m");
-		haproxy_tlv_header_free(&header);
-		return FALSE;
-	}
+	i_assert(direct == (*_header == NULL));
 	pending = i_new(struct haproxy_tlv_pending, 1);
 	pending->direct = direct;
 	pending->event = event;
 	event_ref(pending->event);
 	pending->fd = conn->fd;
-	pending->dev = st.st_dev;
-	pending->ino = st.st_ino;
 	pending->listener_name = i_strdup(conn->name);
-	pending->header = header;
-	DLLIST_PREPEND(&haproxy_pending, pending);
-	return TRUE;
+	pending->header = *_header;
+	*_header = NULL;
+	return pending;
 }
 
-struct haproxy_tlv_header *
-haproxy_tlv_header_take(int fd, const char *listener_name)
+/* An entry login-common did not take while it was handed over waits in
+   the list, bound to the socket, if the connection is still open. The fd
+   is still the header's socket if it is open at all: login-common accepts
+   no connection within the handover. */
+static void haproxy_tlv_pending_bind(struct haproxy_tlv_pending *pending)
+{
+	struct stat st;
+
+	if (fstat(pending->fd, &st) < 0) {
+		if (errno != EBADF)
+			e_error(pending->event, "fstat() failed: %m");
+		e_debug(pending->event, "PROXY header dropped: its connection "
+			"was closed before a login client was created");
+		haproxy_tlv_pending_free(pending);
+		return;
+	}
+	pending->dev = st.st_dev;
+	pending->ino = st.st_ino;
+	pending->listed = TRUE;
+	DLLIST_PREPEND(&haproxy_pending, pending);
+}
+
+/* Give the connection to login-common, with the entry for its client */
+static void
+haproxy_tlv_hand_over(struct haproxy_tlv_pending *pending,
+		      struct master_service_connection *conn)
+{
+	struct haproxy_tlv_pending *outer = haproxy_handover;
+
+	haproxy_tlv_pending_purge();
+	haproxy_handover = pending;
+	core_callback(conn);
+	/* login-common closes the connection itself when it cannot set up
+	   a client (client_init_ssl() failed, or the access lookup could
+	   not start): the header goes with it */
+	if (haproxy_handover == pending)
+		haproxy_tlv_pending_bind(pending);
+	haproxy_handover = outer;
+}
+
+/* The entry for the client on fd: the one being handed over, or one
+   whose socket fd still is */
+static struct haproxy_tlv_pending *haproxy_tlv_pending_find(int fd)
 {
 	struct haproxy_tlv_pending *pending;
-	struct haproxy_tlv_header *header;
 
+	if (haproxy_handover != NULL && haproxy_handover->fd == fd)
+		return haproxy_handover;
 	/* after this, an entry with this fd is the client's own socket */
 	haproxy_tlv_pending_purge();
 	for (pending = haproxy_pending; pending != NULL;
 	     pending = pending->next) {
 		if (pending->fd == fd)
-			break;
+			return pending;
 	}
+	return NULL;
+}
+
+struct haproxy_tlv_header *
+haproxy_tlv_header_take(int fd, const char *listener_name)
+{
+	struct haproxy_tlv_pending *pending = haproxy_tlv_pending_find(fd);
+	struct haproxy_tlv_header *header;
+
 	if (pending == NULL)
 		return NULL;
 	if (pending->direct) {
@@ -187,14 +237,8 @@ haproxy_tlv_header_take(int fd, const char *listener_name)
 
 bool haproxy_tlv_direct_take(int fd, const char *listener_name)
 {
-	struct haproxy_tlv_pending *pending;
+	struct haproxy_tlv_pending *pending = haproxy_tlv_pending_find(fd);
 
-	haproxy_tlv_pending_purge();
-	for (pending = haproxy_pending; pending != NULL;
-	     pending = pending->next) {
-		if (pending->fd == fd)
-			break;
-	}
 	if (pending == NULL || !pending->direct)
 		return FALSE;
 	/* the socket implies the listener; a mismatch would be a bug */
@@ -375,16 +419,8 @@ haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
 	timeout_remove(&hpconn->to);
 
 	conn.accepted = FALSE;
-	if (!haproxy_tlv_pending_add(hpconn->event, &conn, &header, FALSE)) {
-		haproxy_tlv_conn_fail(hpconn);
-		return;
-	}
-	core_callback(&conn);
-	/* login-common closes the connection itself when it cannot set up
-	   a client (client_init_ssl() failed, or the access lookup could
-	   not start): the header goes with it */
-	haproxy_tlv_pending_purge();
-
+	haproxy_tlv_hand_over(haproxy_tlv_pending_new(hpconn->event, &conn,
+						      &header, FALSE), &conn);
 	haproxy_tlv_conn_free(&hpconn);
 	master_service_client_connection_handled(master_service, &conn);
 }
@@ -567,15 +603,9 @@ haproxy_tlv_conn_direct(const struct master_service_connection *_conn,
 	e_debug(event, "Direct client (haproxy_tlv_direct_networks): "
 		"no PROXY header read");
 	conn.accepted = FALSE;
-	if (!haproxy_tlv_pending_add(event, &conn, &no_header, TRUE)) {
-		event_unref(&event);
-		haproxy_tlv_conn_close(&conn);
-		return;
-	}
+	haproxy_tlv_hand_over(haproxy_tlv_pending_new(event, &conn, &no_header,
+						      TRUE), &conn);
 	event_unref(&event);
-	core_callback(&conn);
-	/* the mark goes with a connection login-common closed itself */
-	haproxy_tlv_pending_purge();
 	master_service_client_connection_handled(master_service, &conn);
 }
 
