@@ -30,6 +30,8 @@
 struct haproxy_tlv_conn {
 	struct haproxy_tlv_conn *prev, *next;
 	pool_t pool;
+	/* made when something is first logged about the connection
+	   (haproxy_tlv_conn_get_event()) */
 	struct event *event;
 
 	struct master_service_connection conn;
@@ -56,7 +58,10 @@ struct haproxy_tlv_conn {
    their socket. */
 struct haproxy_tlv_pending {
 	struct haproxy_tlv_pending *prev, *next;
+	/* made when something is first logged about it */
 	struct event *event;
+	/* the connection's real addresses, for the event */
+	struct master_service_connection conn;
 	int fd;
 	dev_t dev;
 	ino_t ino;
@@ -86,13 +91,51 @@ static ARRAY_TYPE(const_string) haproxy_listener_names;
    before starting it (Dovecot 2.4.2 and later), -1 for none */
 static int preaccepted_listen_fd = -1;
 
+static struct event *
+haproxy_tlv_conn_event(const struct master_service_connection *conn)
+{
+	struct event *event = event_create(haproxy_tlv_event);
+	const char *proxy_ip = haproxy_tlv_net_ip2addr(&conn->real_remote_ip);
+
+	event_add_str(event, "proxy_ip", proxy_ip);
+	event_add_int(event, "proxy_port", conn->real_remote_port);
+	event_add_str(event, "local_ip",
+		      haproxy_tlv_net_ip2addr(&conn->real_local_ip));
+	event_add_int(event, "local_port", conn->real_local_port);
+	event_set_append_log_prefix(event,
+		t_strconcat("rip=", proxy_ip, ": ", NULL));
+	return event;
+}
+
+/* *event, made from conn if it is not there yet */
+static struct event *
+haproxy_tlv_lazy_event(struct event **event,
+		       const struct master_service_connection *conn)
+{
+	if (*event == NULL)
+		*event = haproxy_tlv_conn_event(conn);
+	return *event;
+}
+
+static struct event *
+haproxy_tlv_pending_event(struct haproxy_tlv_pending *pending)
+{
+	return haproxy_tlv_lazy_event(&pending->event, &pending->conn);
+}
+
+static struct event *haproxy_tlv_conn_get_event(struct haproxy_tlv_conn *hpconn)
+{
+	return haproxy_tlv_lazy_event(&hpconn->event, &hpconn->conn);
+}
+
 static void haproxy_tlv_pending_free(struct haproxy_tlv_pending *pending)
 {
 	if (pending->listed)
 		DLLIST_REMOVE(&haproxy_pending, pending);
 	if (pending == haproxy_handover)
 		haproxy_handover = NULL;
-	event_unref(&pending->event);
+	if (pending->event != NULL)
+		event_unref(&pending->event);
 	haproxy_tlv_header_free(&pending->header);
 	i_free(pending->listener_name);
 	i_free(pending);
@@ -120,7 +163,7 @@ static void haproxy_tlv_pending_purge(void)
 		next = pending->next;
 		if (haproxy_tlv_pending_is_current(pending))
 			continue;
-		e_debug(pending->event, "PROXY header dropped: its connection "
+		e_debug(haproxy_tlv_pending_event(pending), "PROXY header dropped: its connection "
 			"was closed before a login client was created");
 		haproxy_tlv_pending_free(pending);
 	}
@@ -129,8 +172,7 @@ static void haproxy_tlv_pending_purge(void)
 /* The entry owns the header from now on. A direct client's entry has no
    header. */
 static struct haproxy_tlv_pending *
-haproxy_tlv_pending_new(struct event *event,
-			const struct master_service_connection *conn,
+haproxy_tlv_pending_new(const struct master_service_connection *conn,
 			struct haproxy_tlv_header **_header, bool direct)
 {
 	struct haproxy_tlv_pending *pending;
@@ -138,10 +180,10 @@ haproxy_tlv_pending_new(struct event *event,
 	i_assert(direct == (*_header == NULL));
 	pending = i_new(struct haproxy_tlv_pending, 1);
 	pending->direct = direct;
-	pending->event = event;
-	event_ref(pending->event);
 	pending->fd = conn->fd;
 	pending->listener_name = i_strdup(conn->name);
+	pending->conn = *conn;
+	pending->conn.name = pending->listener_name;
 	pending->header = *_header;
 	*_header = NULL;
 	return pending;
@@ -157,8 +199,8 @@ static void haproxy_tlv_pending_bind(struct haproxy_tlv_pending *pending)
 
 	if (fstat(pending->fd, &st) < 0) {
 		if (errno != EBADF)
-			e_error(pending->event, "fstat() failed: %m");
-		e_debug(pending->event, "PROXY header dropped: its connection "
+			e_error(haproxy_tlv_pending_event(pending), "fstat() failed: %m");
+		e_debug(haproxy_tlv_pending_event(pending), "PROXY header dropped: its connection "
 			"was closed before a login client was created");
 		haproxy_tlv_pending_free(pending);
 		return;
@@ -223,7 +265,7 @@ haproxy_tlv_header_take(int fd, const char *listener_name)
 	   header from ever reaching a listener without haproxy = yes, where
 	   anyone may connect. */
 	if (null_strcmp(pending->listener_name, listener_name) != 0) {
-		e_error(pending->event, "PROXY header not applied: it arrived "
+		e_error(haproxy_tlv_pending_event(pending), "PROXY header not applied: it arrived "
 			"on listener %s, the client is on listener %s",
 			pending->listener_name, listener_name);
 		return NULL;
@@ -243,7 +285,7 @@ bool haproxy_tlv_direct_take(int fd, const char *listener_name)
 		return FALSE;
 	/* the socket implies the listener; a mismatch would be a bug */
 	if (null_strcmp(pending->listener_name, listener_name) != 0) {
-		e_error(pending->event, "Direct client mark not applied: it "
+		e_error(haproxy_tlv_pending_event(pending), "Direct client mark not applied: it "
 			"was set on listener %s, the client is on listener %s",
 			pending->listener_name, listener_name);
 		return FALSE;
@@ -289,17 +331,22 @@ static const struct master_service_settings *haproxy_tlv_service_settings(void)
    each connection */
 static struct haproxy_tlv_net_list trusted_networks;
 
-static bool haproxy_tlv_peer_is_trusted(const struct ip_addr *ip,
-					struct event *event)
+static bool
+haproxy_tlv_peer_is_trusted(const struct master_service_connection *conn)
 {
 	const char *error;
 	int ret;
 
 	haproxy_tlv_net_list_update(&trusted_networks,
 		haproxy_tlv_service_settings()->haproxy_trusted_networks);
-	ret = haproxy_tlv_net_list_contains(&trusted_networks, ip, &error);
-	if (ret < 0)
+	ret = haproxy_tlv_net_list_contains(&trusted_networks,
+					    &conn->real_remote_ip, &error);
+	if (ret < 0) {
+		struct event *event = haproxy_tlv_conn_event(conn);
+
 		e_error(event, "haproxy_trusted_networks: %s", error);
+		event_unref(&event);
+	}
 	return ret > 0;
 }
 
@@ -311,7 +358,8 @@ static void haproxy_tlv_conn_free(struct haproxy_tlv_conn **_hpconn)
 	DLLIST_REMOVE(&haproxy_conns, hpconn);
 	io_remove(&hpconn->io);
 	timeout_remove(&hpconn->to);
-	event_unref(&hpconn->event);
+	if (hpconn->event != NULL)
+		event_unref(&hpconn->event);
 	pool_unref(&hpconn->pool);
 }
 
@@ -330,7 +378,7 @@ haproxy_tlv_conn_reject(struct haproxy_tlv_conn *hpconn, const char *name,
 			const char *reason)
 {
 	struct event_passthrough *e =
-		event_create_passthrough(hpconn->event)->
+		event_create_passthrough(haproxy_tlv_conn_get_event(hpconn))->
 		set_name(name)->
 		add_str("error", reason);
 
@@ -344,7 +392,7 @@ haproxy_tlv_conn_refuse(struct haproxy_tlv_conn *hpconn,
 			const struct haproxy_tlv_refusal *refusal)
 {
 	struct event_passthrough *e =
-		event_create_passthrough(hpconn->event)->
+		event_create_passthrough(haproxy_tlv_conn_get_event(hpconn))->
 		set_name(refusal->event_name);
 
 	e_warning(e->event(), "%s: connection closed", refusal->reason);
@@ -358,7 +406,7 @@ haproxy_tlv_conn_debug(struct haproxy_tlv_conn *hpconn,
 		       const struct proxy_header *hdr)
 {
 	struct event_passthrough *e =
-		event_create_passthrough(hpconn->event)->
+		event_create_passthrough(haproxy_tlv_conn_get_event(hpconn))->
 		set_name("haproxy_tlv_header_received")->
 		add_int("proxy_version", hdr->version)->
 		add_str("proxy_command",
@@ -390,7 +438,7 @@ haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
 	haproxy_tlv_header_apply(header, &conn);
 	if (haproxy_tlv_policy_read(&conn, header, &header->policy,
 				    &error) < 0) {
-		e_error(hpconn->event, "%s", error);
+		e_error(haproxy_tlv_conn_get_event(hpconn), "%s", error);
 		haproxy_tlv_header_free(&header);
 		haproxy_tlv_conn_fail(hpconn);
 		return;
@@ -410,7 +458,9 @@ haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
 		return;
 	}
 
-	if (haproxy_tlv_debug_possible(hpconn->event))
+	/* the connection's event gets forced debug and its minimum level
+	   from its parent */
+	if (haproxy_tlv_debug_possible(haproxy_tlv_event))
 		haproxy_tlv_conn_debug(hpconn, header, &conn, hdr);
 
 	/* the io and timeout must be gone before login-common takes over
@@ -419,8 +469,8 @@ haproxy_tlv_conn_finish(struct haproxy_tlv_conn *hpconn,
 	timeout_remove(&hpconn->to);
 
 	conn.accepted = FALSE;
-	haproxy_tlv_hand_over(haproxy_tlv_pending_new(hpconn->event, &conn,
-						      &header, FALSE), &conn);
+	haproxy_tlv_hand_over(haproxy_tlv_pending_new(&conn, &header, FALSE),
+			      &conn);
 	haproxy_tlv_conn_free(&hpconn);
 	master_service_client_connection_handled(master_service, &conn);
 }
@@ -446,9 +496,9 @@ haproxy_tlv_conn_consume(struct haproxy_tlv_conn *hpconn, void *buf,
 	if (ret == (ssize_t)size)
 		return TRUE;
 	if (ret < 0)
-		e_error(hpconn->event, "recv() failed: %m");
+		e_error(haproxy_tlv_conn_get_event(hpconn), "recv() failed: %m");
 	else
-		e_error(hpconn->event, "recv() returned %zd bytes of %zu "
+		e_error(haproxy_tlv_conn_get_event(hpconn), "recv() returned %zd bytes of %zu "
 			"peeked", ret, size);
 	haproxy_tlv_conn_fail(hpconn);
 	return FALSE;
@@ -475,7 +525,7 @@ static bool haproxy_tlv_conn_read(struct haproxy_tlv_conn *hpconn)
 		return FALSE;
 	if (ret <= 0) {
 		struct event_passthrough *e =
-			event_create_passthrough(hpconn->event)->
+			event_create_passthrough(haproxy_tlv_conn_get_event(hpconn))->
 			set_name("haproxy_tlv_disconnected");
 		if (ret == 0) {
 			e_info(e->event(), "Disconnected before sending a "
@@ -530,7 +580,7 @@ static void haproxy_tlv_conn_input(struct haproxy_tlv_conn *hpconn)
 static void haproxy_tlv_conn_timeout(struct haproxy_tlv_conn *hpconn)
 {
 	struct event_passthrough *e =
-		event_create_passthrough(hpconn->event)->
+		event_create_passthrough(haproxy_tlv_conn_get_event(hpconn))->
 		set_name("haproxy_tlv_timeout");
 
 	size_t received = hpconn->partial == NULL ? 0 :
@@ -553,21 +603,6 @@ static void haproxy_tlv_conn_timeout(struct haproxy_tlv_conn *hpconn)
 	haproxy_tlv_conn_fail(hpconn);
 }
 
-static struct event *
-haproxy_tlv_conn_event(const struct master_service_connection *conn)
-{
-	struct event *event = event_create(haproxy_tlv_event);
-	const char *proxy_ip = haproxy_tlv_net_ip2addr(&conn->real_remote_ip);
-
-	event_add_str(event, "proxy_ip", proxy_ip);
-	event_add_int(event, "proxy_port", conn->real_remote_port);
-	event_add_str(event, "local_ip",
-		      haproxy_tlv_net_ip2addr(&conn->real_local_ip));
-	event_add_int(event, "local_port", conn->real_local_port);
-	event_set_append_log_prefix(event,
-		t_strconcat("rip=", proxy_ip, ": ", NULL));
-	return event;
-}
 
 /* Close a connection that was accepted, but never got a login client */
 static void haproxy_tlv_conn_close(const struct master_service_connection *conn)
@@ -581,15 +616,16 @@ static void haproxy_tlv_conn_close(const struct master_service_connection *conn)
 /* A peer in haproxy_tlv_direct_networks: handed to login-common at once,
    as a client of a listener without `haproxy = yes` (no header read, its
    own addresses, its own TLS), marked so that the client hooks leave it
-   alone. Consumes the event. */
+   alone. */
 static void
-haproxy_tlv_conn_direct(const struct master_service_connection *_conn,
-			struct event *event)
+haproxy_tlv_conn_direct(const struct master_service_connection *_conn)
 {
 	struct master_service_connection conn = *_conn;
 	struct haproxy_tlv_header *no_header = NULL;
 
-	if (haproxy_tlv_peer_is_trusted(&conn.real_remote_ip, event)) {
+	if (haproxy_tlv_peer_is_trusted(&conn)) {
+		struct event *event = haproxy_tlv_conn_event(&conn);
+
 		/* only possible when filter blocks made the lists overlap
 		   after the start-up check */
 		e_error(event, "Connection from %s closed: in both "
@@ -600,19 +636,41 @@ haproxy_tlv_conn_direct(const struct master_service_connection *_conn,
 		haproxy_tlv_conn_close(&conn);
 		return;
 	}
-	e_debug(event, "Direct client (haproxy_tlv_direct_networks): "
-		"no PROXY header read");
+	if (haproxy_tlv_debug_possible(haproxy_tlv_event)) {
+		struct event *event = haproxy_tlv_conn_event(&conn);
+
+		e_debug(event, "Direct client (haproxy_tlv_direct_networks): "
+			"no PROXY header read");
+		event_unref(&event);
+	}
 	conn.accepted = FALSE;
-	haproxy_tlv_hand_over(haproxy_tlv_pending_new(event, &conn, &no_header,
-						      TRUE), &conn);
-	event_unref(&event);
+	haproxy_tlv_hand_over(haproxy_tlv_pending_new(&conn, &no_header, TRUE),
+			      &conn);
 	master_service_client_connection_handled(master_service, &conn);
+}
+
+/* The connection is closed, with a log line of the given level */
+static void
+haproxy_tlv_conn_new_failed(const struct master_service_connection *conn,
+			    const char *event_name, const char *message)
+{
+	struct event *event = haproxy_tlv_conn_event(conn);
+
+	if (event_name == NULL)
+		e_error(event, "%s", message);
+	else {
+		struct event_passthrough *e =
+			event_create_passthrough(event)->set_name(event_name);
+
+		e_warning(e->event(), "%s", message);
+	}
+	event_unref(&event);
+	haproxy_tlv_conn_close(conn);
 }
 
 static void haproxy_tlv_conn_new(struct master_service_connection *conn)
 {
 	struct haproxy_tlv_conn *hpconn;
-	struct event *event = haproxy_tlv_conn_event(conn);
 	unsigned int timeout_secs =
 		haproxy_tlv_service_settings()->haproxy_timeout;
 	const char *error;
@@ -622,31 +680,25 @@ static void haproxy_tlv_conn_new(struct master_service_connection *conn)
 	/* before anything is read, with the settings for the real peer */
 	if (haproxy_tlv_peer_read(conn, &direct, &max_header_size,
 				  &error) < 0) {
-		e_error(event, "%s: connection closed", error);
-		event_unref(&event);
-		haproxy_tlv_conn_close(conn);
+		haproxy_tlv_conn_new_failed(conn, NULL, t_strdup_printf(
+			"%s: connection closed", error));
 		return;
 	}
 	if (direct) {
-		haproxy_tlv_conn_direct(conn, event);
+		haproxy_tlv_conn_direct(conn);
 		return;
 	}
-	if (!haproxy_tlv_peer_is_trusted(&conn->real_remote_ip, event)) {
-		struct event_passthrough *e =
-			event_create_passthrough(event)->
-			set_name("haproxy_tlv_untrusted");
-		e_warning(e->event(), "Connection from %s closed: "
-			  "not in haproxy_trusted_networks",
-			  net_ip2addr(&conn->real_remote_ip));
-		event_unref(&event);
-		haproxy_tlv_conn_close(conn);
+	if (!haproxy_tlv_peer_is_trusted(conn)) {
+		haproxy_tlv_conn_new_failed(conn, "haproxy_tlv_untrusted",
+			t_strdup_printf("Connection from %s closed: "
+					"not in haproxy_trusted_networks",
+					net_ip2addr(&conn->real_remote_ip)));
 		return;
 	}
 
 	pool_t pool = pool_alloconly_create("haproxy-tlv connection", 512);
 	hpconn = p_new(pool, struct haproxy_tlv_conn, 1);
 	hpconn->pool = pool;
-	hpconn->event = event;
 	hpconn->conn = *conn;
 	hpconn->max_header_size = max_header_size;
 	DLLIST_PREPEND(&haproxy_conns, hpconn);
