@@ -1029,16 +1029,6 @@ static void test_invalid_vendor_tlv(gconstpointer data)
 
 /* ---- the second environment: haproxy_tlv_cert_verify = yes ---- */
 
-static void write_env_file(const char *name, const char *contents)
-{
-	char *path = test_env_path(name);
-	GError *error = NULL;
-
-	if (!g_file_set_contents(path, contents, -1, &error))
-		g_error("%s: %s", path, error->message);
-	g_free(path);
-}
-
 static char *md5_hex(const char *value)
 {
 	return g_compute_checksum_for_string(G_CHECKSUM_MD5, value, -1);
@@ -1094,8 +1084,8 @@ static void write_passdb_files(gboolean cert_fields)
 		g_free(f.fingerprint);
 		g_free(f.not_after);
 	}
-	write_env_file("cert-passwd", users->str);
-	write_env_file("deny-fields", deny->str);
+	test_env_write_file("cert-passwd", users->str);
+	test_env_write_file("deny-fields", deny->str);
 	g_string_free(users, TRUE);
 	g_string_free(deny, TRUE);
 }
@@ -1297,19 +1287,6 @@ static void test_verify_nothing_forwarded(void)
 	g_free(output);
 }
 
-/* ---- bad settings ---- */
-
-static void test_bad_value(gconstpointer data)
-{
-	const char *const *c = data;
-	char *output;
-
-	g_assert_false(test_env_try_start(c[0], &output));
-	if (strstr(output, c[1]) == NULL)
-		g_error("start-up error does not name %s:\n%s", c[1], output);
-	g_free(output);
-}
-
 int main(int argc, char **argv)
 {
 	static const char *const bad_values[][2] = {
@@ -1392,7 +1369,7 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < G_N_ELEMENTS(bad_values); i++) {
 		char *path = g_strdup_printf("/settings/bad-value/%s",
 					     bad_names[i]);
-		g_test_add_data_func(path, bad_values[i], test_bad_value);
+		g_test_add_data_func(path, bad_values[i], test_env_bad_value);
 		g_free(path);
 	}
 

@@ -50,16 +50,6 @@ static const char identity_conf_24[] = IDENTITY_CONF_COMMON
 
 #define PROXY_CERT_USER "haproxy-backend"
 
-static void write_env_file(const char *name, const char *contents)
-{
-	char *path = g_build_filename(test_env_dir(), name, NULL);
-	GError *error = NULL;
-
-	if (!g_file_set_contents(path, contents, -1, &error))
-		g_error("%s: %s", path, error->message);
-	g_free(path);
-}
-
 /* Waits for the line that ends the connection from ip, so that what the
    test then asserts absent had every chance to be logged */
 static char *wait_disconnected(gsize mark, const char *service,
@@ -438,10 +428,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/reencrypt/channel-binding-refused",
 			test_channel_binding_refused);
 	test_env_start_with(TEST_CONF(identity_conf_23, identity_conf_24));
-	write_env_file("deny-name-", "");
-	write_env_file("deny-name-mail.example.test", "");
+	test_env_write_file("deny-name-", "");
+	test_env_write_file("deny-name-mail.example.test", "");
 	/* were HAProxy's SNI the local_name, certuser could not log in */
-	write_env_file("deny-name-localhost", "certuser\n");
+	test_env_write_file("deny-name-localhost", "certuser\n");
 	ret = g_test_run();
 	test_env_stop();
 	return ret;

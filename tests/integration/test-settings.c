@@ -32,16 +32,6 @@ static void test_doveconf_shows_settings(void)
 	g_free(out);
 }
 
-static void test_bad_value(gconstpointer data)
-{
-	const char *const *c = data;
-	char *output;
-
-	g_assert_false(test_env_try_start(c[0], &output));
-	if (strstr(output, c[1]) == NULL)
-		g_error("start-up error does not name %s:\n%s", c[1], output);
-	g_free(output);
-}
 
 struct bool_case {
 	const char *value;
@@ -257,17 +247,17 @@ int main(int argc, char **argv)
 
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_data_func("/settings/bad-value/client-cert", bad_enum,
-			     test_bad_value);
+			     test_env_bad_value);
 	g_test_add_data_func("/settings/bad-value/require-tls", bad_bool,
-			     test_bad_value);
+			     test_env_bad_value);
 	g_test_add_data_func("/settings/bad-value/bool-2", bad_bool_2,
-			     test_bad_value);
+			     test_env_bad_value);
 	g_test_add_data_func("/settings/bad-value/bool-0", bad_bool_0,
-			     test_bad_value);
+			     test_env_bad_value);
 	g_test_add_data_func("/settings/bad-value/bool-n", bad_bool_n,
-			     test_bad_value);
+			     test_env_bad_value);
 	g_test_add_data_func("/settings/bad-value/contradiction",
-			     contradiction, test_bad_value);
+			     contradiction, test_env_bad_value);
 	g_test_add_data_func("/settings/bool/Y", &bool_y, test_bool_value);
 	g_test_add_data_func("/settings/bool/1", &bool_1, test_bool_value);
 	g_test_add_data_func("/settings/bool/No", &bool_no, test_bool_value);
