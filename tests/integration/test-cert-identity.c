@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -157,57 +156,11 @@ static gboolean haproxy_at_least_2_9(void)
 
 /* ---- certificates ---- */
 
-static X509 *load_cert(const char *name)
-{
-	char *rel = g_strdup_printf("certs/%s.pem", name);
-	char *path = test_env_path(rel);
-	FILE *f = fopen(path, "r");
-	X509 *cert;
-
-	if (f == NULL)
-		g_error("%s: %m", path);
-	cert = PEM_read_X509(f, NULL, NULL, NULL);
-	g_assert_nonnull(cert);
-	fclose(f);
-	g_free(path);
-	g_free(rel);
-	return cert;
-}
-
-static EVP_PKEY *load_key(const char *name)
-{
-	char *rel = g_strdup_printf("certs/%s.key", name);
-	char *path = test_env_path(rel);
-	FILE *f = fopen(path, "r");
-	EVP_PKEY *key;
-
-	if (f == NULL)
-		g_error("%s: %m", path);
-	key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	g_assert_nonnull(key);
-	fclose(f);
-	g_free(path);
-	g_free(rel);
-	return key;
-}
-
-static GByteArray *cert_der_of(X509 *cert)
-{
-	unsigned char *der = NULL;
-	int len = i2d_X509(cert, &der);
-	GByteArray *bytes;
-
-	g_assert_cmpint(len, >, 0);
-	bytes = g_byte_array_append(g_byte_array_new(), der, (guint)len);
-	OPENSSL_free(der);
-	return bytes;
-}
-
 /* certs/NAME.pem in DER */
 static GByteArray *cert_der(const char *name)
 {
-	X509 *cert = load_cert(name);
-	GByteArray *der = cert_der_of(cert);
+	X509 *cert = env_cert(name);
+	GByteArray *der = test_cert_der(cert);
 
 	X509_free(cert);
 	return der;
@@ -218,9 +171,9 @@ static GByteArray *cert_der(const char *name)
    bytes, taken as they are) */
 static X509 *make_cert(const char *email, gsize email_size, long serial)
 {
-	X509 *ca = load_cert("ca");
-	EVP_PKEY *ca_key = load_key("ca");
-	EVP_PKEY *key = load_key("email");
+	X509 *ca = env_cert("ca");
+	EVP_PKEY *ca_key = env_key("ca");
+	EVP_PKEY *key = env_key("email");
 	X509 *cert = X509_new();
 	X509_NAME *name = X509_NAME_new();
 
@@ -257,7 +210,7 @@ static GByteArray *cert_der_with_nul(void)
 {
 	static const char email[] = EMAIL_USER "\0.attacker.example";
 	X509 *cert = make_cert(email, sizeof(email) - 1, 0x4e554c);
-	GByteArray *der = cert_der_of(cert);
+	GByteArray *der = test_cert_der(cert);
 
 	X509_free(cert);
 	return der;
@@ -265,21 +218,7 @@ static GByteArray *cert_der_with_nul(void)
 
 static char *hex_upper(const GByteArray *bytes)
 {
-	GString *str = g_string_new(NULL);
-
-	for (guint i = 0; i < bytes->len; i++)
-		g_string_append_printf(str, "%02X", bytes->data[i]);
-	return g_string_free(str, FALSE);
-}
-
-static char *bio_string(BIO *bio)
-{
-	char *data;
-	long len = BIO_get_mem_data(bio, &data);
-	char *str = g_strndup(data, (gsize)len);
-
-	BIO_free(bio);
-	return str;
+	return test_hex_encode(bytes->data, bytes->len, TRUE);
 }
 
 /* The certificate's fields as the issue specifies them (haproxy-tlv-cert.h):
@@ -292,25 +231,19 @@ struct cert_fields {
 static void cert_fields_get(X509 *cert, struct cert_fields *f)
 {
 	unsigned long flags = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len;
 	struct tm tm;
 	BIO *bio;
 
 	bio = BIO_new(BIO_s_mem());
 	X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, flags);
-	f->subject = bio_string(bio);
+	f->subject = test_bio_take(bio);
 	bio = BIO_new(BIO_s_mem());
 	X509_NAME_print_ex(bio, X509_get_issuer_name(cert), 0, flags);
-	f->issuer = bio_string(bio);
+	f->issuer = test_bio_take(bio);
 	bio = BIO_new(BIO_s_mem());
 	i2a_ASN1_INTEGER(bio, X509_get0_serialNumber(cert));
-	f->serial = bio_string(bio);
-	g_assert_cmpint(X509_digest(cert, EVP_sha256(), md, &md_len), ==, 1);
-	GString *fp = g_string_new(NULL);
-	for (unsigned int i = 0; i < md_len; i++)
-		g_string_append_printf(fp, "%02x", md[i]);
-	f->fingerprint = g_string_free(fp, FALSE);
+	f->serial = test_bio_take(bio);
+	f->fingerprint = test_cert_sha256(cert);
 	g_assert_cmpint(ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm), ==, 1);
 	f->not_after = g_strdup_printf("%04d-%02d-%02dT%02d:%02d:%02dZ",
 		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
@@ -1075,7 +1008,7 @@ static void write_passdb_files(gboolean cert_fields)
 		field_line(deny, field, values[i]);
 		if (cert_field_ders[i] != NULL)
 			g_byte_array_unref(cert_field_ders[i]);
-		cert_field_ders[i] = cert_der_of(cert);
+		cert_field_ders[i] = test_cert_der(cert);
 		X509_free(cert);
 		g_free(email);
 		g_free(f.subject);

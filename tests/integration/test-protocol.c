@@ -64,6 +64,33 @@ gboolean auth_succeeded(const char *reply, enum protocol proto)
 	return FALSE;
 }
 
+char *env_cert_path(const char *name, const char *ext)
+{
+	char *rel = g_strconcat("certs/", name, ext, NULL);
+	char *path = test_env_path(rel);
+
+	g_free(rel);
+	return path;
+}
+
+X509 *env_cert(const char *name)
+{
+	char *path = env_cert_path(name, ".pem");
+	X509 *cert = test_pem_cert(path);
+
+	g_free(path);
+	return cert;
+}
+
+EVP_PKEY *env_key(const char *name)
+{
+	char *path = env_cert_path(name, ".key");
+	EVP_PKEY *key = test_pem_key(path);
+
+	g_free(path);
+	return key;
+}
+
 struct test_client_tls *client_tls(const char *name)
 {
 	static struct test_client_tls tls;
@@ -74,12 +101,8 @@ struct test_client_tls *client_tls(const char *name)
 	cert = key = NULL;
 	memset(&tls, 0, sizeof(tls));
 	if (name != NULL) {
-		char *c = g_strdup_printf("certs/%s.pem", name);
-		char *k = g_strdup_printf("certs/%s.key", name);
-		cert = test_env_path(c);
-		key = test_env_path(k);
-		g_free(c);
-		g_free(k);
+		cert = env_cert_path(name, ".pem");
+		key = env_cert_path(name, ".key");
 		tls.cert = cert;
 		tls.key = key;
 	}

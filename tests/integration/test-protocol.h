@@ -3,6 +3,7 @@
 
 #include "test-client.h"
 #include "test-env.h"
+#include "test-x509.h"
 
 enum protocol {
 	PROTO_IMAP,
@@ -15,6 +16,11 @@ char *read_greeting(struct test_client *client, enum protocol proto);
 /* The server's final reply to AUTHENTICATE EXTERNAL */
 char *auth_external(struct test_client *client, enum protocol proto);
 gboolean auth_succeeded(const char *reply, enum protocol proto);
+/* The environment's certs/NAME followed by ext (".pem", ".key") */
+char *env_cert_path(const char *name, const char *ext);
+/* The certificate certs/NAME.pem and the key certs/NAME.key */
+X509 *env_cert(const char *name);
+EVP_PKEY *env_key(const char *name);
 /* TLS settings with certs/NAME.pem and .key as client certificate
    (NULL: none). Valid until the next call. */
 struct test_client_tls *client_tls(const char *name);
