@@ -322,12 +322,8 @@ static struct test_client *header_send(struct header *h,
 				       enum test_dovecot_port port)
 {
 	GByteArray *bytes = header_encode(h);
-	struct test_client *client =
-		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
-				    test_dovecot_port(port), NULL);
+	struct test_client *client = send_header_bytes(port, bytes);
 
-	g_assert_nonnull(client);
-	test_client_send_raw(client, bytes->data, bytes->len);
 	g_byte_array_unref(bytes);
 	return client;
 }
@@ -361,9 +357,7 @@ static void assert_external_as(struct header *h, const char *src_ip,
 	char *needle = g_strdup_printf("imap-login: Info: Login: user=<%s>, "
 				       "method=EXTERNAL, rip=%s,", user, src_ip);
 
-	if (!auth_succeeded(reply, PROTO_IMAP))
-		g_error("EXTERNAL failed: %s", reply == NULL ? "(closed)" : reply);
-	g_free(reply);
+	assert_external_ok(reply, PROTO_IMAP);
 	assert_log(mark, needle, NULL, NULL);
 	g_free(needle);
 }
@@ -380,25 +374,16 @@ static void assert_no_identity(struct header *h, const char *src_ip)
 	gsize mark = test_log_mark();
 	struct test_client *client = greeted(h);
 	char *reply = auth_external(client, PROTO_IMAP);
-	char *rip = g_strdup_printf("rip=%s,", src_ip);
-	char *line;
 
 	g_assert_nonnull(reply);
 	if (auth_succeeded(reply, PROTO_IMAP))
 		g_error("EXTERNAL succeeded without an identity: %s", reply);
 	g_free(reply);
-	test_client_send(client, "b LOGOUT");
-	g_free(test_client_read_until(client, "b "));
+	imap_logout(client);
 	test_client_free(client);
-	line = test_log_wait(mark, "imap-login: Info: Disconnected", rip, NULL);
-	if (line == NULL)
-		g_error("no Disconnected line for %s", rip);
-	g_free(line);
-	line = test_log_since(mark);
-	if (strstr(line, test_log_needle("Login: user=")) != NULL)
-		g_error("a login:\n%s", line);
-	g_free(line);
-	g_free(rip);
+	g_free(wait_disconnected(mark, "imap-login: Info: Disconnected",
+				 src_ip));
+	assert_not_logged(mark, test_log_needle("Login: user="));
 }
 
 /* The header closes its connection without a greeting, and Dovecot logs
@@ -408,21 +393,10 @@ static void assert_closed(struct header *h, enum test_dovecot_port port,
 {
 	GByteArray *bytes = header_encode(h);
 	gsize mark = test_log_mark();
-	struct test_client *client =
-		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
-				    test_dovecot_port(port), NULL);
-	char *line;
 
-	g_assert_nonnull(client);
-	(void)test_client_try_send(client, bytes->data, bytes->len);
-	g_assert_cmpuint(test_client_read_until_closed(client), ==, 0);
-	test_client_free(client);
+	assert_header_closed(port, bytes);
 	g_byte_array_unref(bytes);
-	line = test_log_wait(mark, needle1, needle2, NULL);
-	if (line == NULL)
-		g_error("no log line with '%s' '%s'", needle1,
-			needle2 == NULL ? "" : needle2);
-	g_free(line);
+	assert_log(mark, needle1, needle2, NULL);
 }
 
 /* ---- username from the certificate ---- */
@@ -655,9 +629,7 @@ static void test_haproxy_encoded(gconstpointer data)
 	if (skip_without_tlv_fmt())
 		return;
 	reply = external_through(port, PROTO_IMAP, "email");
-	if (!auth_succeeded(reply, PROTO_IMAP))
-		g_error("EXTERNAL failed: %s", reply == NULL ? "(closed)" : reply);
-	g_free(reply);
+	assert_external_ok(reply, PROTO_IMAP);
 	assert_log(mark, "Login: user=<" EMAIL_USER ">, method=EXTERNAL, rip="
 		   TEST_CLIENT_IP ",", NULL, NULL);
 }
@@ -813,19 +785,14 @@ static void assert_field_login(struct header *h, const char *field,
 {
 	char *user = g_strdup_printf("f-%s", field);
 	struct test_client *client = greeted(h);
-	char *cmd = g_strdup_printf("a LOGIN %s secret", user);
-	char *line;
+	char *line = imap_login(client, user, "secret");
 
-	test_client_send(client, cmd);
-	line = test_client_read_until(client, "a ");
-	g_assert_nonnull(line);
 	if (expect_refused && !g_str_has_prefix(line, "a NO"))
 		g_error("%s did not reach passdb with the value expected: %s",
 			field, line);
 	if (!expect_refused && !g_str_has_prefix(line, "a OK"))
 		g_error("%s: login refused: %s", field, line);
 	g_free(line);
-	g_free(cmd);
 	g_free(user);
 	test_client_free(client);
 }
@@ -1192,9 +1159,7 @@ static void verify_nothing_tests(gconstpointer data G_GNUC_UNUSED)
 	h.hdr.ssl_cn.data = NULL;
 	h.hdr.ssl_cn.size = 0;
 	client = greeted(&h);
-	test_client_send(client, "a LOGIN plainuser secret");
-	line = test_client_read_until(client, "a ");
-	g_assert_nonnull(line);
+	line = imap_login(client, "plainuser", "secret");
 	if (!g_str_has_prefix(line, "a NO"))
 		g_error("PLAIN with nothing verified and "
 			"haproxy_tlv_require_client_cert = yes: %s", line);

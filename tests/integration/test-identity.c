@@ -50,41 +50,11 @@ static const char identity_conf_24[] = IDENTITY_CONF_COMMON
 
 #define PROXY_CERT_USER "haproxy-backend"
 
-/* Waits for the line that ends the connection from ip, so that what the
-   test then asserts absent had every chance to be logged */
-static char *wait_disconnected(gsize mark, const char *service,
-			       const char *ip)
-{
-	char *rip = g_strdup_printf("rip=%s,", ip);
-	char *line = test_log_wait(mark, service, "Disconnected", rip, NULL);
-
-	if (line == NULL)
-		g_error("no Disconnected line for %s", rip);
-	g_free(rip);
-	return line;
-}
-
-static void assert_not_logged(gsize mark, const char *needle)
-{
-	char *since = test_log_since(mark);
-
-	if (strstr(since, needle) != NULL)
-		g_error("unexpected '%s' in the log:\n%s", needle, since);
-	g_free(since);
-}
-
-/* Frees reply */
-static void assert_external_ok(char *reply)
-{
-	if (!auth_succeeded(reply, PROTO_IMAP))
-		g_error("EXTERNAL failed: %s", reply == NULL ? "(closed)" : reply);
-	g_free(reply);
-}
-
 /* EXTERNAL through HAProxy with the CA-signed client certificate */
 static void external_with_client_cert(enum test_haproxy_port port)
 {
-	assert_external_ok(external_through(port, PROTO_IMAP, "client"));
+	assert_external_ok(external_through(port, PROTO_IMAP, "client"),
+		       PROTO_IMAP);
 }
 
 /* HAProxy terminated TLS for a client of its unix socket frontend and sent
@@ -129,8 +99,7 @@ static void test_local_mtls_external_no_cert(void)
 	if (auth_succeeded(reply, PROTO_IMAP))
 		g_error("EXTERNAL without a client certificate: %s", reply);
 	g_free(reply);
-	test_client_send(client, "b LOGOUT");
-	g_free(test_client_read_until(client, "b "));
+	imap_logout(client);
 	test_client_free(client);
 	g_free(wait_disconnected(mark, "imap-login", TEST_PROXY_IP));
 	assert_not_logged(mark, "user=<" PROXY_CERT_USER ">");
@@ -159,7 +128,7 @@ static void test_authority_survives_proxy_sni(void)
 		test_haproxy_port(HAPROXY_IMAPS_REENCRYPT_AUTHORITY), tls);
 	g_assert_nonnull(client);
 	g_free(read_greeting(client, PROTO_IMAP));
-	assert_external_ok(auth_external(client, PROTO_IMAP));
+	assert_external_ok(auth_external(client, PROTO_IMAP), PROTO_IMAP);
 	test_client_free(client);
 	assert_log(mark, "Login: user=<certuser>, method=EXTERNAL",
 		   "local_name=mail.example.test", NULL);
@@ -179,9 +148,7 @@ static void test_client_cannot_override_fields(void)
 	test_client_send(client, "i ID (\"x-forward-haproxy_tls_version\" \"\" "
 			 "\"X-FORWARD-HAPROXY_TLS_VERSION\" \"\")");
 	g_free(test_client_read_until(client, "i "));
-	test_client_send(client, "a LOGIN denieduser secret");
-	line = test_client_read_until(client, "a ");
-	g_assert_nonnull(line);
+	line = imap_login(client, "denieduser", "secret");
 	if (!g_str_has_prefix(line, "a NO"))
 		g_error("client-sent field overrode the plugin's: %s", line);
 	g_free(line);
@@ -253,9 +220,7 @@ static void assert_plaintext_refused(struct test_client *client)
 	if (strstr(line, "LOGINDISABLED") == NULL)
 		g_error("a plaintext client counts as secured: %s", line);
 	g_free(line);
-	test_client_send(client, "a LOGIN plainuser secret");
-	line = test_client_read_until(client, "a ");
-	g_assert_nonnull(line);
+	line = imap_login(client, "plainuser", "secret");
 	if (!g_str_has_prefix(line, "a NO"))
 		g_error("plaintext LOGIN accepted: %s", line);
 	g_free(line);
@@ -295,8 +260,7 @@ static void test_unknown_not_trusted(void)
 	g_free(read_greeting(client, PROTO_IMAP));
 	test_client_send(client, "i ID (\"x-originating-ip\" \"198.51.100.9\")");
 	g_free(test_client_read_until(client, "i "));
-	test_client_send(client, "b LOGOUT");
-	g_free(test_client_read_until(client, "b "));
+	imap_logout(client);
 	test_client_free(client);
 	line = test_log_wait(mark, "imap-login", "Disconnected",
 			     "Aborted login", NULL);
@@ -330,8 +294,7 @@ static void test_local_logged_after_input(void)
 	test_v2_init(&hdr, PROXY_HEADER_CMD_LOCAL, PROXY_HEADER_FAMILY_UNSPEC);
 	client = send_imap_header(&hdr);
 	g_free(read_greeting(client, PROTO_IMAP));
-	test_client_send(client, "b LOGOUT");
-	g_free(test_client_read_until(client, "b "));
+	imap_logout(client);
 	test_client_free(client);
 	g_free(wait_disconnected(mark, "imap-login", TEST_PROXY_IP));
 }

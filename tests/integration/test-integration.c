@@ -82,11 +82,10 @@ static void test_external_protocol(gconstpointer data)
 		[PROTO_SIEVE] = "managesieve-login",
 	};
 	gsize mark = test_log_mark();
-	char *reply = external_through(ports[proto], proto, "client");
+	char *reply;
 
-	if (!auth_succeeded(reply, proto))
-		g_error("EXTERNAL failed: %s", reply == NULL ? "(closed)" : reply);
-	g_free(reply);
+	reply = external_through(ports[proto], proto, "client");
+	assert_external_ok(reply, proto);
 	assert_log(mark, services[proto], "Login: user=<certuser>, "
 		   "method=EXTERNAL, rip=" TEST_CLIENT_IP ",", NULL);
 
@@ -98,15 +97,6 @@ static void test_external_protocol(gconstpointer data)
 
 /* built in main() */
 static GByteArray *v2_header_from_192_0_2_10;
-
-static struct test_client *connect_dovecot_as_proxy(enum test_dovecot_port port)
-{
-	struct test_client *client =
-		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
-				    test_dovecot_port(port), NULL);
-	g_assert_nonnull(client);
-	return client;
-}
 
 static void test_untrusted_peer(void)
 {
@@ -523,8 +513,7 @@ static void test_post_login_gets_socket(void)
 	}
 	g_assert_true(has_tcp);
 	g_ptr_array_unref(sockets);
-	test_client_send(client, "b LOGOUT");
-	g_free(test_client_read_until(client, "b "));
+	imap_logout(client);
 	test_client_free(client);
 }
 

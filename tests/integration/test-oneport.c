@@ -79,15 +79,6 @@ static void direct_starttls_login(struct test_client *client)
 	assert_imap_login(client, "plainuser", "secret");
 }
 
-static void assert_not_logged(gsize mark, const char *needle)
-{
-	char *since = test_log_since(mark);
-
-	if (strstr(since, needle) != NULL)
-		g_error("logged '%s':\n%s", needle, since);
-	g_free(since);
-}
-
 /* A direct client and a proxied one on the same imap port at the same
    time: the direct one is greeted without a header and uses Dovecot's own
    STARTTLS; the proxied one logs in as its forwarded certificate */

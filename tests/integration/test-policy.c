@@ -29,9 +29,7 @@ static void test_plain_without_cert(void)
 	char *line;
 
 	g_free(read_greeting(client, PROTO_IMAP));
-	test_client_send(client, "a LOGIN plainuser secret");
-	line = test_client_read_until(client, "a ");
-	g_assert_nonnull(line);
+	line = imap_login(client, "plainuser", "secret");
 	g_assert_true(g_str_has_prefix(line, "a NO"));
 	g_free(line);
 	test_client_free(client);

@@ -184,8 +184,36 @@ void assert_log(gsize mark, const char *a, const char *b,
 }
 
 
-void assert_imap_login(struct test_client *client, const char *user,
-		       const char *password)
+void assert_not_logged(gsize mark, const char *needle)
+{
+	char *since = test_log_since(mark);
+
+	if (strstr(since, needle) != NULL)
+		g_error("unexpected '%s' in the log:\n%s", needle, since);
+	g_free(since);
+}
+
+char *wait_disconnected(gsize mark, const char *service, const char *ip)
+{
+	char *rip = g_strdup_printf("rip=%s,", ip);
+	char *line = test_log_wait(mark, service, "Disconnected", rip, NULL);
+
+	if (line == NULL)
+		g_error("no Disconnected line for %s", rip);
+	g_free(rip);
+	return line;
+}
+
+void assert_external_ok(char *reply, enum protocol proto)
+{
+	if (!auth_succeeded(reply, proto))
+		g_error("EXTERNAL failed: %s",
+			reply == NULL ? "(closed)" : reply);
+	g_free(reply);
+}
+
+char *imap_login(struct test_client *client, const char *user,
+		 const char *password)
 {
 	char *cmd = g_strdup_printf("a LOGIN %s %s", user, password);
 	char *line;
@@ -193,19 +221,31 @@ void assert_imap_login(struct test_client *client, const char *user,
 	test_client_send(client, cmd);
 	line = test_client_read_until(client, "a ");
 	g_assert_nonnull(line);
-	if (!g_str_has_prefix(line, "a OK"))
-		g_error("%s: %s", cmd, line);
-	g_free(line);
 	g_free(cmd);
+	return line;
+}
+
+void assert_imap_login(struct test_client *client, const char *user,
+		       const char *password)
+{
+	char *line = imap_login(client, user, password);
+
+	if (!g_str_has_prefix(line, "a OK"))
+		g_error("a LOGIN %s %s: %s", user, password, line);
+	g_free(line);
+}
+
+void imap_logout(struct test_client *client)
+{
+	test_client_send(client, "b LOGOUT");
+	g_free(test_client_read_until(client, "b "));
 }
 
 gsize pop3_login_logged_all(void)
 {
 	static unsigned int n = 0;
 	gsize mark = test_log_mark();
-	struct test_client *client =
-		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
-				    test_dovecot_port(DOVECOT_POP3), NULL);
+	struct test_client *client = connect_dovecot_as_proxy(DOVECOT_POP3);
 	char *ip, *header, *rip, *line, *log;
 	const char *at;
 	gsize end;
@@ -213,7 +253,6 @@ gsize pop3_login_logged_all(void)
 	n++;
 	ip = g_strdup_printf("198.18.%u.%u", (n >> 8) & 0xff, n & 0xff);
 	header = g_strdup_printf("PROXY TCP4 %s 127.0.0.1 54321 110\r\n", ip);
-	g_assert_nonnull(client);
 	test_client_send_raw(client, header, strlen(header));
 	line = read_greeting(client, PROTO_POP3);
 	g_assert_nonnull(line);
@@ -238,15 +277,70 @@ gsize pop3_login_logged_all(void)
 	return end;
 }
 
+static unsigned int pgrep(const char *pattern)
+{
+	char *argv[] = { "pgrep", "-f", (char *)pattern, NULL };
+	char *out = NULL;
+	unsigned int pid;
+
+	g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH,
+				   NULL, NULL, &out, NULL, NULL, NULL));
+	pid = (unsigned int)g_ascii_strtoull(out, NULL, 10);
+	g_free(out);
+	return pid;
+}
+
+unsigned int pop3_login_pid(void)
+{
+	char *title = g_strdup_printf("haproxy-tlv-test-%u/pop3-login",
+				      test_dovecot_port(DOVECOT_IMAP));
+	/* under valgrind (scripts/memcheck.sh) the command line
+	   is valgrind's */
+	char *valgrind = test_env_valgrind_pattern("pop3-login");
+	unsigned int pid = pgrep(title);
+
+	if (pid == 0)
+		pid = pgrep(valgrind);
+	g_assert_cmpuint(pid, >, 0);
+	g_free(title);
+	g_free(valgrind);
+	return pid;
+}
+
+struct test_client *connect_dovecot_as_proxy(enum test_dovecot_port port)
+{
+	struct test_client *client =
+		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
+				    test_dovecot_port(port), NULL);
+
+	g_assert_nonnull(client);
+	return client;
+}
+
+struct test_client *send_header_bytes(enum test_dovecot_port port,
+				      const GByteArray *bytes)
+{
+	struct test_client *client = connect_dovecot_as_proxy(port);
+
+	test_client_send_raw(client, bytes->data, bytes->len);
+	return client;
+}
+
+void assert_header_closed(enum test_dovecot_port port,
+			  const GByteArray *bytes)
+{
+	struct test_client *client = connect_dovecot_as_proxy(port);
+
+	(void)test_client_try_send(client, bytes->data, bytes->len);
+	g_assert_cmpuint(test_client_read_until_closed(client), ==, 0);
+	test_client_free(client);
+}
+
 struct test_client *send_imap_header(const struct proxy_header *hdr)
 {
 	GByteArray *header = test_encode(hdr);
-	struct test_client *client =
-		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
-				    test_dovecot_port(DOVECOT_IMAP), NULL);
+	struct test_client *client = send_header_bytes(DOVECOT_IMAP, header);
 
-	g_assert_nonnull(client);
-	test_client_send_raw(client, header->data, header->len);
 	g_byte_array_unref(header);
 	return client;
 }

@@ -177,8 +177,7 @@ static void test_forwarded_field_in_passdb(void)
 	char *line;
 
 	g_free(read_greeting(client, PROTO_IMAP));
-	test_client_send(client, "a LOGIN denieduser secret");
-	line = test_client_read_until(client, "a ");
+	line = imap_login(client, "denieduser", "secret");
 	g_assert_true(g_str_has_prefix(line, "a NO"));
 	g_free(line);
 	test_client_free(client);
