@@ -12,7 +12,6 @@
    (as forward fields), hostile certificate bytes, the maximum header size,
    and bad values of the new settings. */
 
-#include <arpa/inet.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -265,11 +264,7 @@ struct header {
 static void header_init(struct header *h, const char *src_ip)
 {
 	memset(h, 0, sizeof(*h));
-	test_v2_init(&h->hdr, PROXY_HEADER_CMD_PROXY, PROXY_HEADER_FAMILY_INET);
-	g_assert_cmpint(inet_pton(AF_INET, src_ip, h->hdr.src.ip), ==, 1);
-	g_assert_cmpint(inet_pton(AF_INET, "127.0.0.1", h->hdr.dst.ip), ==, 1);
-	h->hdr.src.port = 40000;
-	h->hdr.dst.port = 143;
+	test_v2_tcp4_init(&h->hdr, src_ip, 40000, "127.0.0.1", 143);
 	h->hdr.have_ssl = TRUE;
 	h->hdr.ssl_client = PROXY_HEADER_CLIENT_SSL |
 		PROXY_HEADER_CLIENT_CERT_CONN | PROXY_HEADER_CLIENT_CERT_SESS;

@@ -120,13 +120,10 @@ static void test_local_mtls_external_verified(void)
 static void test_authority_survives_proxy_sni(void)
 {
 	gsize mark = test_log_mark();
-	struct test_client_tls *tls = client_tls("client");
-	struct test_client *client;
+	struct test_client *client =
+		connect_haproxy_sni(HAPROXY_IMAPS_REENCRYPT_AUTHORITY, "client",
+				    "mail.example.test");
 
-	tls->server_name = "mail.example.test";
-	client = test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-		test_haproxy_port(HAPROXY_IMAPS_REENCRYPT_AUTHORITY), tls);
-	g_assert_nonnull(client);
 	g_free(read_greeting(client, PROTO_IMAP));
 	assert_external_ok(auth_external(client, PROTO_IMAP), PROTO_IMAP);
 	test_client_free(client);
@@ -202,16 +199,6 @@ static void test_disconnect_during_sasl(void)
 	g_free(line);
 }
 
-static struct test_client *connect_plaintext(enum test_haproxy_port port)
-{
-	struct test_client *client =
-		test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-				    test_haproxy_port(port), NULL);
-
-	g_assert_nonnull(client);
-	return client;
-}
-
 static void assert_plaintext_refused(struct test_client *client)
 {
 	char *line = read_greeting(client, PROTO_IMAP);
@@ -243,7 +230,8 @@ static void test_local_plaintext_not_secured(void)
 
 static void test_unknown_plaintext_not_secured(void)
 {
-	struct test_client *client = connect_plaintext(HAPROXY_IMAP_UNIX_V1);
+	struct test_client *client = connect_haproxy_plaintext(TEST_CLIENT_IP,
+					  HAPROXY_IMAP_UNIX_V1);
 
 	assert_plaintext_refused(client);
 	test_client_free(client);
@@ -254,7 +242,8 @@ static void test_unknown_plaintext_not_secured(void)
 static void test_unknown_not_trusted(void)
 {
 	gsize mark = test_log_mark();
-	struct test_client *client = connect_plaintext(HAPROXY_IMAP_UNIX_V1);
+	struct test_client *client = connect_haproxy_plaintext(TEST_CLIENT_IP,
+					  HAPROXY_IMAP_UNIX_V1);
 	char *line;
 
 	g_free(read_greeting(client, PROTO_IMAP));
@@ -273,12 +262,9 @@ static void test_unknown_not_trusted(void)
 /* HAProxy re-encrypts a plaintext client: Dovecot's TLS is the proxy's */
 static void test_reencrypted_plaintext_not_secured(void)
 {
-	struct test_client *client =
-		test_client_connect(failing_client_ip(), "127.0.0.1",
-			test_haproxy_port(HAPROXY_IMAPS_REENCRYPT_PLAINTEXT_CLIENT),
-			NULL);
+	struct test_client *client = connect_haproxy_plaintext(
+		failing_client_ip(), HAPROXY_IMAPS_REENCRYPT_PLAINTEXT_CLIENT);
 
-	g_assert_nonnull(client);
 	assert_plaintext_refused(client);
 	test_client_free(client);
 }

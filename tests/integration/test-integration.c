@@ -1,7 +1,6 @@
 /* The login plugin in a real Dovecot behind a real HAProxy: what a user
    and an administrator observe (protocol replies and log lines). */
 
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "test-client.h"
@@ -140,11 +139,9 @@ static void test_v1_header(void)
 {
 	gsize mark = test_log_mark();
 	struct test_client *client =
-		test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-				    test_haproxy_port(HAPROXY_IMAP_V1), NULL);
+		connect_haproxy_plaintext(TEST_CLIENT_IP, HAPROXY_IMAP_V1);
 	char *line;
 
-	g_assert_nonnull(client);
 	line = read_greeting(client, PROTO_IMAP);
 	g_assert_nonnull(line);
 	/* plaintext from the client to HAProxy: STARTTLS offered and
@@ -524,11 +521,7 @@ static struct test_client *send_alpn_header(const char *src, const char *alpn)
 {
 	struct proxy_header hdr;
 
-	test_v2_init(&hdr, PROXY_HEADER_CMD_PROXY, PROXY_HEADER_FAMILY_INET);
-	g_assert_cmpint(inet_pton(AF_INET, src, hdr.src.ip), ==, 1);
-	g_assert_cmpint(inet_pton(AF_INET, "127.0.0.1", hdr.dst.ip), ==, 1);
-	hdr.src.port = 40000;
-	hdr.dst.port = 143;
+	test_v2_tcp4_init(&hdr, src, 40000, "127.0.0.1", 143);
 	hdr.alpn = test_str_bytes(alpn);
 	return send_imap_header(&hdr);
 }

@@ -2,7 +2,6 @@
    proxies that terminate TLS without saying so (haproxy_tlv_assume_tls),
    and the timeout hint for proxies that wait for the client's data. */
 
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "test-protocol.h"
@@ -41,18 +40,6 @@ static struct test_client *connect_direct(const char *src_ip,
 	struct test_client *client =
 		test_client_connect(src_ip, "127.0.0.1",
 				    test_dovecot_port(port), tls);
-
-	g_assert_nonnull(client);
-	return client;
-}
-
-/* a plaintext client of a HAProxy frontend without TLS */
-static struct test_client *connect_plain_haproxy(const char *src_ip,
-						 enum test_haproxy_port port)
-{
-	struct test_client *client =
-		test_client_connect(src_ip, "127.0.0.1",
-				    test_haproxy_port(port), NULL);
 
 	g_assert_nonnull(client);
 	return client;
@@ -230,11 +217,7 @@ static void test_direct_v2_header_no_identity(void)
 	GByteArray *header;
 	char *since, *reply;
 
-	test_v2_init(&hdr, PROXY_HEADER_CMD_PROXY, PROXY_HEADER_FAMILY_INET);
-	g_assert_cmpint(inet_pton(AF_INET, SPOOFED_IP, hdr.src.ip), ==, 1);
-	g_assert_cmpint(inet_pton(AF_INET, "127.0.0.1", hdr.dst.ip), ==, 1);
-	hdr.src.port = 54321;
-	hdr.dst.port = 143;
+	test_v2_tcp4_init(&hdr, SPOOFED_IP, 54321, "127.0.0.1", 143);
 	hdr.have_ssl = true;
 	hdr.ssl_client = PROXY_HEADER_CLIENT_SSL |
 		PROXY_HEADER_CLIENT_CERT_CONN;
@@ -295,7 +278,7 @@ static void test_untrusted_refused(void)
 static void assume_tls_login(const char *src_ip, enum test_haproxy_port port)
 {
 	gsize mark = test_log_mark();
-	struct test_client *client = connect_plain_haproxy(src_ip, port);
+	struct test_client *client = connect_haproxy_plaintext(src_ip, port);
 	char *greeting = read_greeting(client, PROTO_IMAP);
 	char *rip = g_strdup_printf("rip=%s,", src_ip);
 
@@ -313,7 +296,7 @@ static void assume_tls_login(const char *src_ip, enum test_haproxy_port port)
 static void assert_plaintext(enum test_haproxy_port port)
 {
 	struct test_client *client =
-		connect_plain_haproxy(TEST_CLIENT_IP, port);
+		connect_haproxy_plaintext(TEST_CLIENT_IP, port);
 	char *greeting = read_greeting(client, PROTO_IMAP);
 
 	g_assert_nonnull(greeting);
@@ -344,7 +327,7 @@ static void test_assume_tls_no_identity(void)
 
 	for (size_t i = 0; i < G_N_ELEMENTS(ports); i++) {
 		struct test_client *client =
-			connect_plain_haproxy(ASSUMED_TLS_FAILING_IP, ports[i]);
+			connect_haproxy_plaintext(ASSUMED_TLS_FAILING_IP, ports[i]);
 		char *reply;
 
 		g_free(read_greeting(client, PROTO_IMAP));

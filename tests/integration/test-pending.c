@@ -11,7 +11,6 @@
    kernel hands a new connection the lowest free fd: the one the previous
    connection had. */
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -62,11 +61,7 @@ static GByteArray *v2_header_verified_cn(const char *src_ip)
 {
 	struct proxy_header hdr;
 
-	test_v2_init(&hdr, PROXY_HEADER_CMD_PROXY, PROXY_HEADER_FAMILY_INET);
-	g_assert_cmpint(inet_pton(AF_INET, src_ip, hdr.src.ip), ==, 1);
-	g_assert_cmpint(inet_pton(AF_INET, "127.0.0.1", hdr.dst.ip), ==, 1);
-	hdr.src.port = 54321;
-	hdr.dst.port = 110;
+	test_v2_tcp4_init(&hdr, src_ip, 54321, "127.0.0.1", 110);
 	hdr.have_ssl = TRUE;
 	hdr.ssl_client = PROXY_HEADER_CLIENT_SSL | PROXY_HEADER_CLIENT_CERT_CONN;
 	hdr.ssl_version = test_str_bytes("TLSv1.3");

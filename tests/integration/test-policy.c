@@ -72,10 +72,8 @@ static void test_no_tls_refused(void)
 {
 	gsize mark = test_log_mark();
 	struct test_client *client =
-		test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-				    test_haproxy_port(HAPROXY_IMAP_V1), NULL);
+		connect_haproxy_plaintext(TEST_CLIENT_IP, HAPROXY_IMAP_V1);
 
-	g_assert_nonnull(client);
 	assert_closed_without_tls(mark, client);
 }
 
@@ -85,11 +83,8 @@ static void test_v1_unknown_refused(void)
 {
 	gsize mark = test_log_mark();
 	struct test_client *client =
-		test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-				    test_haproxy_port(HAPROXY_IMAP_UNIX_V1),
-				    NULL);
+		connect_haproxy_plaintext(TEST_CLIENT_IP, HAPROXY_IMAP_UNIX_V1);
 
-	g_assert_nonnull(client);
 	assert_closed_without_tls(mark, client);
 }
 

@@ -139,6 +139,31 @@ connect_haproxy(enum test_haproxy_port port, const char *cert_name)
 	return connect_haproxy_from(TEST_CLIENT_IP, port, cert_name);
 }
 
+struct test_client *
+connect_haproxy_sni(enum test_haproxy_port port, const char *cert_name,
+		    const char *server_name)
+{
+	struct test_client_tls *tls = client_tls(cert_name);
+	struct test_client *client;
+
+	tls->server_name = server_name;
+	client = test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
+				     test_haproxy_port(port), tls);
+	g_assert_nonnull(client);
+	return client;
+}
+
+struct test_client *
+connect_haproxy_plaintext(const char *src_ip, enum test_haproxy_port port)
+{
+	struct test_client *client =
+		test_client_connect(src_ip, "127.0.0.1",
+				    test_haproxy_port(port), NULL);
+
+	g_assert_nonnull(client);
+	return client;
+}
+
 /* Connect through HAProxy with TLS and authenticate with EXTERNAL */
 char *
 external_through_from(const char *src_ip, enum test_haproxy_port port,

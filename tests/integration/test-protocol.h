@@ -31,6 +31,13 @@ connect_haproxy_from(const char *src_ip, enum test_haproxy_port port,
 		     const char *cert_name);
 struct test_client *
 connect_haproxy(enum test_haproxy_port port, const char *cert_name);
+/* ... asking HAProxy for server_name (SNI) */
+struct test_client *
+connect_haproxy_sni(enum test_haproxy_port port, const char *cert_name,
+		    const char *server_name);
+/* A plaintext client of a HAProxy frontend without TLS */
+struct test_client *
+connect_haproxy_plaintext(const char *src_ip, enum test_haproxy_port port);
 char *external_through_from(const char *src_ip, enum test_haproxy_port port,
 			    enum protocol proto, const char *cert_name);
 char *external_through(enum test_haproxy_port port, enum protocol proto,

@@ -56,9 +56,7 @@ static void bool_value_applies(gconstpointer data)
 	g_free(expected);
 
 	/* PROXY v1 through HAProxy: no TLS */
-	client = test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-				     test_haproxy_port(HAPROXY_IMAP_V1), NULL);
-	g_assert_nonnull(client);
+	client = connect_haproxy_plaintext(TEST_CLIENT_IP, HAPROXY_IMAP_V1);
 	if (c->enabled) {
 		g_assert_cmpuint(test_client_read_until_closed(client), ==, 0);
 		assert_log(mark, "imap-login: Warning: haproxy-tlv: ",
@@ -101,15 +99,11 @@ static void test_present_accepts_unverified(void)
 
 static void test_local_name_block(void)
 {
-	struct test_client_tls *tls = client_tls("client");
-	struct test_client *client;
+	struct test_client *client =
+		connect_haproxy_sni(HAPROXY_IMAP_ALL_TLVS, "client",
+				    "mail.example.test");
 	char *line;
 
-	tls->server_name = "mail.example.test";
-	client = test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-				     test_haproxy_port(HAPROXY_IMAP_ALL_TLVS),
-				     tls);
-	g_assert_nonnull(client);
 	line = read_greeting(client, PROTO_IMAP);
 	g_assert_nonnull(line);
 	g_assert_nonnull(strstr(line, "Greetings from mail.example.test"));
@@ -128,14 +122,10 @@ static void test_local_name_block(void)
 static void test_debug_line(void)
 {
 	gsize mark = test_log_mark();
-	struct test_client_tls *tls = client_tls("client");
-	struct test_client *client;
+	struct test_client *client =
+		connect_haproxy_sni(HAPROXY_IMAP_ALL_TLVS, "client",
+				    "mail.example.test");
 
-	tls->server_name = "mail.example.test";
-	client = test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-				     test_haproxy_port(HAPROXY_IMAP_ALL_TLVS),
-				     tls);
-	g_assert_nonnull(client);
 	g_free(read_greeting(client, PROTO_IMAP));
 	test_client_free(client);
 	char *line = test_log_wait(mark, "imap-login: Debug: haproxy-tlv: "
@@ -152,13 +142,11 @@ static void test_login_trusted_networks(void)
 {
 	gsize mark = test_log_mark();
 	struct test_client *client =
-		test_client_connect("127.0.0.4", "127.0.0.1",
-				    test_haproxy_port(HAPROXY_IMAP_V1), NULL);
+		connect_haproxy_plaintext("127.0.0.4", HAPROXY_IMAP_V1);
 	char *line;
 
 	/* the real client is in login_trusted_networks: secured, so
 	   plaintext LOGIN is allowed without TLS */
-	g_assert_nonnull(client);
 	line = read_greeting(client, PROTO_IMAP);
 	g_assert_nonnull(line);
 	g_assert_null(strstr(line, "LOGINDISABLED"));
