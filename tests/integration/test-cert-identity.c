@@ -394,6 +394,22 @@ static void assert_closed(struct header *h, enum test_dovecot_port port,
 	assert_log(mark, needle1, needle2, NULL);
 }
 
+/* A header from an address of its own with cert (taken; NULL: none) in
+   CLIENT_CERT gives no identity, with a line saying why */
+static void assert_cert_no_identity(GByteArray *cert, const char *reason)
+{
+	const char *ip = failing_client_ip();
+	gsize mark = test_log_mark();
+	struct header h;
+
+	header_init(&h, ip);
+	if (cert != NULL)
+		header_client_cert(&h, cert);
+	assert_no_identity(&h, ip);
+	assert_log_line(mark, NO_IDENTITY, reason);
+	header_free(&h);
+}
+
 /* ---- username from the certificate ---- */
 
 static void test_raw_email_username(void)
@@ -429,43 +445,21 @@ static void test_raw_cn_mismatch(void)
 static void test_raw_field_twice(gconstpointer data)
 {
 	const char *const *c = data;
-	const char *ip = failing_client_ip();
-	gsize mark = test_log_mark();
-	struct header h;
 
-	header_init(&h, ip);
-	header_client_cert(&h, cert_der(c[0]));
-	assert_no_identity(&h, ip);
-	assert_log_line(mark, NO_IDENTITY, c[1]);
-	header_free(&h);
+	assert_cert_no_identity(cert_der(c[0]), c[1]);
 }
 
 static void test_raw_control_char(void)
 {
-	const char *ip = failing_client_ip();
-	gsize mark = test_log_mark();
-	struct header h;
-
-	header_init(&h, ip);
-	header_client_cert(&h, cert_der("ctrl"));
-	assert_no_identity(&h, ip);
-	assert_log_line(mark, NO_IDENTITY, "subject's emailAddress contains "
-			"a control character (username field 'emailAddress')");
-	header_free(&h);
+	assert_cert_no_identity(cert_der("ctrl"), "subject's emailAddress "
+		"contains a control character (username field "
+		"'emailAddress')");
 }
 
 static void test_raw_nul(void)
 {
-	const char *ip = failing_client_ip();
-	gsize mark = test_log_mark();
-	struct header h;
-
-	header_init(&h, ip);
-	header_client_cert(&h, cert_der_with_nul());
-	assert_no_identity(&h, ip);
-	assert_log_line(mark, NO_IDENTITY, "subject's emailAddress contains "
-			"a NUL byte (username field 'emailAddress')");
-	header_free(&h);
+	assert_cert_no_identity(cert_der_with_nul(), "subject's emailAddress "
+		"contains a NUL byte (username field 'emailAddress')");
 }
 
 /* HAProxy could not verify it (verify != 0): it does not count */
@@ -484,15 +478,8 @@ static void test_raw_unverified(void)
 /* Only the CN, with the username field emailAddress: no username */
 static void test_cn_only_no_username(void)
 {
-	const char *ip = failing_client_ip();
-	gsize mark = test_log_mark();
-	struct header h;
-
-	header_init(&h, ip);
-	assert_no_identity(&h, ip);
-	assert_log_line(mark, NO_IDENTITY, "the username field is "
-			"emailAddress, but the proxy forwarded only the CN");
-	header_free(&h);
+	assert_cert_no_identity(NULL, "the username field is emailAddress, "
+		"but the proxy forwarded only the CN");
 }
 
 /* ... the same from the real HAProxy (send-proxy-v2-ssl-cn) */

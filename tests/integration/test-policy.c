@@ -24,15 +24,8 @@ static void test_external_verified(void)
 static void test_plain_without_cert(void)
 {
 	gsize mark = test_log_mark();
-	struct test_client *client =
-		connect_haproxy_from(failing_client_ip(), HAPROXY_IMAP_TLS, NULL);
-	char *line;
 
-	g_free(read_greeting(client, PROTO_IMAP));
-	line = imap_login(client, "plainuser", "secret");
-	g_assert_true(g_str_has_prefix(line, "a NO"));
-	g_free(line);
-	test_client_free(client);
+	assert_imap_login_refused(HAPROXY_IMAP_TLS, "plainuser");
 	assert_log(mark, "imap-login: Info: haproxy-tlv: Authentication "
 		   "refused: no verified client certificate was forwarded",
 		   NULL, NULL);

@@ -260,6 +260,19 @@ void assert_imap_login(struct test_client *client, const char *user,
 	g_free(line);
 }
 
+void assert_imap_login_refused(enum test_haproxy_port port, const char *user)
+{
+	struct test_client *client =
+		connect_haproxy_from(failing_client_ip(), port, NULL);
+	char *line;
+
+	g_free(read_greeting(client, PROTO_IMAP));
+	line = imap_login(client, user, "secret");
+	g_assert_true(g_str_has_prefix(line, "a NO"));
+	g_free(line);
+	test_client_free(client);
+}
+
 void imap_logout(struct test_client *client)
 {
 	test_client_send(client, "b LOGOUT");

@@ -50,6 +50,10 @@ void assert_external_ok(char *reply, enum protocol proto);
 /* IMAP LOGIN: the tagged reply */
 char *imap_login(struct test_client *client, const char *user,
 		 const char *password);
+/* IMAP LOGIN as user (password secret) through HAProxy's port, from an
+   address of its own and without a client certificate, that must be
+   refused */
+void assert_imap_login_refused(enum test_haproxy_port port, const char *user);
 /* IMAP LOGIN that must succeed */
 void assert_imap_login(struct test_client *client, const char *user,
 		       const char *password);

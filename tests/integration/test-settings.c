@@ -160,15 +160,8 @@ static void test_login_trusted_networks(void)
 static void test_forwarded_field_in_passdb(void)
 {
 	gsize mark = test_log_mark();
-	struct test_client *client =
-		connect_haproxy_from(failing_client_ip(), HAPROXY_IMAP_TLS, NULL);
-	char *line;
 
-	g_free(read_greeting(client, PROTO_IMAP));
-	line = imap_login(client, "denieduser", "secret");
-	g_assert_true(g_str_has_prefix(line, "a NO"));
-	g_free(line);
-	test_client_free(client);
+	assert_imap_login_refused(HAPROXY_IMAP_TLS, "denieduser");
 	assert_log(mark, "imap-login: Info: Disconnected: ", "(user disabled): "
 		   "user=<denieduser>, method=PLAIN", NULL);
 }
