@@ -327,7 +327,8 @@ static void test_assume_tls_no_identity(void)
 
 	for (size_t i = 0; i < G_N_ELEMENTS(ports); i++) {
 		struct test_client *client =
-			connect_haproxy_plaintext(ASSUMED_TLS_FAILING_IP, ports[i]);
+			connect_haproxy_plaintext(ASSUMED_TLS_FAILING_IP,
+						  ports[i]);
 		char *reply;
 
 		g_free(read_greeting(client, PROTO_IMAP));
