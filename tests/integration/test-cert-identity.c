@@ -85,12 +85,11 @@ static char *field_passdbs(void)
 	return g_string_free(str, FALSE);
 }
 
-static char *main_conf(void)
+/* settings with the username field emailAddress and the passdbs */
+static char *email_conf(const char *settings)
 {
 	char *passdbs = field_passdbs();
-	char *conf = g_strconcat(
-		"haproxy_tlv_cert_tlv = 0xE1\n"
-		"haproxy_tlv_custom = 0xE2:tenant 0xE3:region\n",
+	char *conf = g_strconcat(settings,
 		TEST_CONF("ssl_cert_username_field = emailAddress\n",
 			  "ssl_server_cert_username_field = emailAddress\n"),
 		passdbs, NULL);
@@ -1106,20 +1105,14 @@ static void present_env_tests(gconstpointer data G_GNUC_UNUSED)
 
 static void test_present_not_presented(void)
 {
-	char *passdbs = field_passdbs();
-	char *conf = g_strconcat(
-		"haproxy_tlv_cert_tlv = 0xE1\n"
-		"haproxy_tlv_client_cert = present\n",
-		TEST_CONF("ssl_cert_username_field = emailAddress\n",
-			  "ssl_server_cert_username_field = emailAddress\n"),
-		passdbs, NULL);
+	char *conf = email_conf("haproxy_tlv_cert_tlv = 0xE1\n"
+				"haproxy_tlv_client_cert = present\n");
 	char *output;
 
 	if (!test_env_try_start_run(conf, &output, present_env_tests, NULL))
 		g_error("Dovecot did not start:\n%s", output);
 	g_free(output);
 	g_free(conf);
-	g_free(passdbs);
 }
 
 /* ---- haproxy_tlv_cert_verify = yes with the SSL TLV saying a verified
@@ -1254,7 +1247,8 @@ int main(int argc, char **argv)
 	}
 
 	haproxy_has_tlv_fmt = haproxy_at_least_2_9();
-	conf = main_conf();
+	conf = email_conf("haproxy_tlv_cert_tlv = 0xE1\n"
+			  "haproxy_tlv_custom = 0xE2:tenant 0xE3:region\n");
 	test_env_start_full(conf, haproxy_has_tlv_fmt ? extra_haproxy_cfg :
 			    NULL);
 	g_free(conf);
