@@ -3,8 +3,6 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <poll.h>
 #include <string.h>
@@ -695,21 +693,9 @@ static char *asn1_time_iso(const ASN1_TIME *time)
 
 static void cert_expect_init(struct cert_expect *e)
 {
-	char *path = test_env_path("certs/client.pem");
-	FILE *f = fopen(path, "r");
-	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL;
-	unsigned int md_len;
-	X509 *cert;
-	int der_len;
+	X509 *cert = env_cert("client");
 
-	g_assert_nonnull(f);
-	cert = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	g_assert_nonnull(cert);
-	der_len = i2d_X509(cert, &der);
-	g_assert_cmpint(der_len, >, 0);
-	e->der = g_bytes_new(der, der_len);
-	OPENSSL_free(der);
+	e->der = g_byte_array_free_to_bytes(test_cert_der(cert));
 
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
 	char *hex = BN_bn2hex(bn);
@@ -717,15 +703,10 @@ static void cert_expect_init(struct cert_expect *e)
 	OPENSSL_free(hex);
 	BN_free(bn);
 
-	g_assert_cmpint(X509_digest(cert, EVP_sha256(), md, &md_len), ==, 1);
-	GString *fp = g_string_new(NULL);
-	for (unsigned int i = 0; i < md_len; i++)
-		g_string_append_printf(fp, "%02x", md[i]);
-	e->fingerprint = g_string_free(fp, FALSE);
+	e->fingerprint = test_cert_sha256(cert);
 	e->not_before = asn1_time_iso(X509_get0_notBefore(cert));
 	e->not_after = asn1_time_iso(X509_get0_notAfter(cert));
 	X509_free(cert);
-	g_free(path);
 }
 
 static void cert_expect_free(struct cert_expect *e)
@@ -831,11 +812,7 @@ static void test_cert_round_trip(gconstpointer data)
 
 		g_assert_nonnull(value);
 		if (strcmp(c->encoding, "hex") == 0) {
-			GString *hex = g_string_new(NULL);
-
-			for (gsize i = 0; i < der_size; i++)
-				g_string_append_printf(hex, "%02X", der[i]);
-			expected = g_string_free(hex, FALSE);
+			expected = test_hex_encode(der, der_size, TRUE);
 		} else if (strcmp(c->encoding, "base64") == 0) {
 			expected = g_base64_encode(der, der_size);
 		} else {
@@ -927,15 +904,13 @@ static void test_decode_cut_cert(void)
 	struct cert_expect e;
 	gsize der_size;
 	const guchar *der;
-	char *args, *path, *out, *err;
+	char *hex, *args, *path, *out, *err;
 
 	write_client_der();
 	cert_expect_init(&e);
 	der = g_bytes_get_data(e.der, &der_size);
-	GString *hex = g_string_new(NULL);
-	for (gsize i = 0; i < der_size / 2; i++)
-		g_string_append_printf(hex, "%02x", der[i]);
-	args = g_strdup_printf("-H 0xE1=%s -c certuser -C", hex->str);
+	hex = test_hex_encode(der, der_size / 2, FALSE);
+	args = g_strdup_printf("-H 0xE1=%s -c certuser -C", hex);
 	path = capture_header("cut-cert", args);
 	g_assert_cmpint(decode_json("-y 0xE1", path, &out, &err), ==, 65);
 	assert_contains(out, "\"ssl_cn\":\"certuser\"");
@@ -959,7 +934,7 @@ static void test_decode_cut_cert(void)
 	g_free(out);
 	g_free(err);
 
-	g_string_free(hex, TRUE);
+	g_free(hex);
 	g_free(args);
 	g_free(path);
 	cert_expect_free(&e);

@@ -76,11 +76,13 @@ static gboolean ports_free(unsigned int first, unsigned int count)
 	return TRUE;
 }
 
-static void env_write_file(const char *name, const char *contents)
+void test_env_write_file(const char *name, const char *contents)
 {
 	char *path = test_env_path(name);
+	GError *error = NULL;
 
-	g_assert_true(g_file_set_contents(path, contents, -1, NULL));
+	if (!g_file_set_contents(path, contents, -1, &error))
+		g_error("%s: %s", path, error->message);
 	g_free(path);
 }
 
@@ -102,9 +104,9 @@ static const char **env_start_argv(const char *extra_conf,
 	env_dir = g_dir_make_tmp("haproxy-tlv-XXXXXX", &error);
 	g_assert_no_error(error);
 	if (extra_conf != NULL)
-		env_write_file("extra.conf", extra_conf);
+		test_env_write_file("extra.conf", extra_conf);
 	if (extra_haproxy_cfg != NULL)
-		env_write_file("extra-haproxy.cfg", extra_haproxy_cfg);
+		test_env_write_file("extra-haproxy.cfg", extra_haproxy_cfg);
 	/* a port range per process and start: tests may run in parallel */
 	static unsigned int starts = 0;
 	/* below 32768, where Linux starts picking local ports for outgoing
@@ -292,6 +294,17 @@ gboolean test_env_try_start_run(const char *extra_conf, char **output_r,
 gboolean test_env_try_start(const char *extra_conf, char **output_r)
 {
 	return test_env_try_start_run(extra_conf, output_r, NULL, NULL);
+}
+
+void test_env_bad_value(gconstpointer data)
+{
+	const char *const *c = data;
+	char *output;
+
+	g_assert_false(test_env_try_start(c[0], &output));
+	if (strstr(output, c[1]) == NULL)
+		g_error("start-up error does not name %s:\n%s", c[1], output);
+	g_free(output);
 }
 
 char *test_env_doveconf(const char *args)

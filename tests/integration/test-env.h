@@ -63,12 +63,18 @@ gboolean test_env_try_start(const char *extra_conf, char **output_r);
    stopped; the first one is current again afterwards */
 gboolean test_env_try_start_run(const char *extra_conf, char **output_r,
 				GTestDataFunc running, gconstpointer data);
+/* A test (GTestDataFunc) of a bad setting value: data is
+   const char *[2] { extra_conf, what }; Dovecot must refuse to start with
+   extra_conf, and what (the setting's name) must be in what it printed */
+void test_env_bad_value(gconstpointer data);
 void test_env_stop(void);
 
 unsigned int test_dovecot_port(enum test_dovecot_port port);
 unsigned int test_haproxy_port(enum test_haproxy_port port);
 /* A file under the environment's directory (certificates: certs/...) */
 char *test_env_path(const char *name);
+/* Write contents to that file */
+void test_env_write_file(const char *name, const char *contents);
 const char *test_env_dir(void);
 /* The login processes run under valgrind (scripts/memcheck.sh valgrind) */
 gboolean test_env_valgrind(void);

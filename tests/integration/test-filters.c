@@ -23,15 +23,11 @@ static const char filters_conf[] =
 
 static char *external_with_sni(const char *server_name)
 {
-	struct test_client_tls *tls = client_tls("client");
-	struct test_client *client;
+	struct test_client *client =
+		connect_haproxy_sni(HAPROXY_IMAP_ALL_TLVS, "client",
+				    server_name);
 	char *reply;
 
-	tls->server_name = server_name;
-	client = test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-				     test_haproxy_port(HAPROXY_IMAP_ALL_TLVS),
-				     tls);
-	g_assert_nonnull(client);
 	g_free(read_greeting(client, PROTO_IMAP));
 	reply = auth_external(client, PROTO_IMAP);
 	test_client_free(client);

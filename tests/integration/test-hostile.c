@@ -9,36 +9,6 @@
 #include "malformed-cases.h"
 #include "test-protocol.h"
 
-static unsigned int pgrep(const char *pattern)
-{
-	char *argv[] = { "pgrep", "-f", (char *)pattern, NULL };
-	char *out = NULL;
-	unsigned int pid;
-
-	g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH,
-				   NULL, NULL, &out, NULL, NULL, NULL));
-	pid = (unsigned int)g_ascii_strtoull(out, NULL, 10);
-	g_free(out);
-	return pid;
-}
-
-static unsigned int pop3_login_pid(void)
-{
-	char *title = g_strdup_printf("haproxy-tlv-test-%u/pop3-login",
-				      test_dovecot_port(DOVECOT_IMAP));
-	/* under valgrind (scripts/memcheck.sh) the command line
-	   is valgrind's */
-	char *valgrind = test_env_valgrind_pattern("pop3-login");
-	unsigned int pid = pgrep(title);
-
-	if (pid == 0)
-		pid = pgrep(valgrind);
-	g_assert_cmpuint(pid, >, 0);
-	g_free(title);
-	g_free(valgrind);
-	return pid;
-}
-
 static unsigned int count_fds(unsigned int pid)
 {
 	char *path = g_strdup_printf("/proc/%u/fd", pid);
@@ -75,15 +45,9 @@ static void test_hostile_header(gconstpointer data)
 	const struct malformed_case *c = data;
 	GByteArray *bytes = malformed_case_bytes(c);
 	gsize mark = test_log_mark();
-	struct test_client *client =
-		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
-				    test_dovecot_port(DOVECOT_POP3), NULL);
 
-	g_assert_nonnull(client);
-	(void)test_client_try_send(client, bytes->data, bytes->len);
 	/* closed, and not one byte of greeting */
-	g_assert_cmpuint(test_client_read_until_closed(client), ==, 0);
-	test_client_free(client);
+	assert_header_closed(DOVECOT_POP3, bytes);
 	g_byte_array_unref(bytes);
 
 	char *line = test_log_wait(mark, "pop3-login: Error: haproxy-tlv: rip="

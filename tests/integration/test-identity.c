@@ -50,51 +50,11 @@ static const char identity_conf_24[] = IDENTITY_CONF_COMMON
 
 #define PROXY_CERT_USER "haproxy-backend"
 
-static void write_env_file(const char *name, const char *contents)
-{
-	char *path = g_build_filename(test_env_dir(), name, NULL);
-	GError *error = NULL;
-
-	if (!g_file_set_contents(path, contents, -1, &error))
-		g_error("%s: %s", path, error->message);
-	g_free(path);
-}
-
-/* Waits for the line that ends the connection from ip, so that what the
-   test then asserts absent had every chance to be logged */
-static char *wait_disconnected(gsize mark, const char *service,
-			       const char *ip)
-{
-	char *rip = g_strdup_printf("rip=%s,", ip);
-	char *line = test_log_wait(mark, service, "Disconnected", rip, NULL);
-
-	if (line == NULL)
-		g_error("no Disconnected line for %s", rip);
-	g_free(rip);
-	return line;
-}
-
-static void assert_not_logged(gsize mark, const char *needle)
-{
-	char *since = test_log_since(mark);
-
-	if (strstr(since, needle) != NULL)
-		g_error("unexpected '%s' in the log:\n%s", needle, since);
-	g_free(since);
-}
-
-/* Frees reply */
-static void assert_external_ok(char *reply)
-{
-	if (!auth_succeeded(reply, PROTO_IMAP))
-		g_error("EXTERNAL failed: %s", reply == NULL ? "(closed)" : reply);
-	g_free(reply);
-}
-
 /* EXTERNAL through HAProxy with the CA-signed client certificate */
 static void external_with_client_cert(enum test_haproxy_port port)
 {
-	assert_external_ok(external_through(port, PROTO_IMAP, "client"));
+	assert_external_ok(external_through(port, PROTO_IMAP, "client"),
+		       PROTO_IMAP);
 }
 
 /* HAProxy terminated TLS for a client of its unix socket frontend and sent
@@ -139,8 +99,7 @@ static void test_local_mtls_external_no_cert(void)
 	if (auth_succeeded(reply, PROTO_IMAP))
 		g_error("EXTERNAL without a client certificate: %s", reply);
 	g_free(reply);
-	test_client_send(client, "b LOGOUT");
-	g_free(test_client_read_until(client, "b "));
+	imap_logout(client);
 	test_client_free(client);
 	g_free(wait_disconnected(mark, "imap-login", TEST_PROXY_IP));
 	assert_not_logged(mark, "user=<" PROXY_CERT_USER ">");
@@ -161,15 +120,12 @@ static void test_local_mtls_external_verified(void)
 static void test_authority_survives_proxy_sni(void)
 {
 	gsize mark = test_log_mark();
-	struct test_client_tls *tls = client_tls("client");
-	struct test_client *client;
+	struct test_client *client =
+		connect_haproxy_sni(HAPROXY_IMAPS_REENCRYPT_AUTHORITY, "client",
+				    "mail.example.test");
 
-	tls->server_name = "mail.example.test";
-	client = test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-		test_haproxy_port(HAPROXY_IMAPS_REENCRYPT_AUTHORITY), tls);
-	g_assert_nonnull(client);
 	g_free(read_greeting(client, PROTO_IMAP));
-	assert_external_ok(auth_external(client, PROTO_IMAP));
+	assert_external_ok(auth_external(client, PROTO_IMAP), PROTO_IMAP);
 	test_client_free(client);
 	assert_log(mark, "Login: user=<certuser>, method=EXTERNAL",
 		   "local_name=mail.example.test", NULL);
@@ -189,9 +145,7 @@ static void test_client_cannot_override_fields(void)
 	test_client_send(client, "i ID (\"x-forward-haproxy_tls_version\" \"\" "
 			 "\"X-FORWARD-HAPROXY_TLS_VERSION\" \"\")");
 	g_free(test_client_read_until(client, "i "));
-	test_client_send(client, "a LOGIN denieduser secret");
-	line = test_client_read_until(client, "a ");
-	g_assert_nonnull(line);
+	line = imap_login(client, "denieduser", "secret");
 	if (!g_str_has_prefix(line, "a NO"))
 		g_error("client-sent field overrode the plugin's: %s", line);
 	g_free(line);
@@ -245,16 +199,6 @@ static void test_disconnect_during_sasl(void)
 	g_free(line);
 }
 
-static struct test_client *connect_plaintext(enum test_haproxy_port port)
-{
-	struct test_client *client =
-		test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-				    test_haproxy_port(port), NULL);
-
-	g_assert_nonnull(client);
-	return client;
-}
-
 static void assert_plaintext_refused(struct test_client *client)
 {
 	char *line = read_greeting(client, PROTO_IMAP);
@@ -263,9 +207,7 @@ static void assert_plaintext_refused(struct test_client *client)
 	if (strstr(line, "LOGINDISABLED") == NULL)
 		g_error("a plaintext client counts as secured: %s", line);
 	g_free(line);
-	test_client_send(client, "a LOGIN plainuser secret");
-	line = test_client_read_until(client, "a ");
-	g_assert_nonnull(line);
+	line = imap_login(client, "plainuser", "secret");
 	if (!g_str_has_prefix(line, "a NO"))
 		g_error("plaintext LOGIN accepted: %s", line);
 	g_free(line);
@@ -288,7 +230,8 @@ static void test_local_plaintext_not_secured(void)
 
 static void test_unknown_plaintext_not_secured(void)
 {
-	struct test_client *client = connect_plaintext(HAPROXY_IMAP_UNIX_V1);
+	struct test_client *client = connect_haproxy_plaintext(TEST_CLIENT_IP,
+					  HAPROXY_IMAP_UNIX_V1);
 
 	assert_plaintext_refused(client);
 	test_client_free(client);
@@ -299,14 +242,14 @@ static void test_unknown_plaintext_not_secured(void)
 static void test_unknown_not_trusted(void)
 {
 	gsize mark = test_log_mark();
-	struct test_client *client = connect_plaintext(HAPROXY_IMAP_UNIX_V1);
+	struct test_client *client = connect_haproxy_plaintext(TEST_CLIENT_IP,
+					  HAPROXY_IMAP_UNIX_V1);
 	char *line;
 
 	g_free(read_greeting(client, PROTO_IMAP));
 	test_client_send(client, "i ID (\"x-originating-ip\" \"198.51.100.9\")");
 	g_free(test_client_read_until(client, "i "));
-	test_client_send(client, "b LOGOUT");
-	g_free(test_client_read_until(client, "b "));
+	imap_logout(client);
 	test_client_free(client);
 	line = test_log_wait(mark, "imap-login", "Disconnected",
 			     "Aborted login", NULL);
@@ -319,12 +262,9 @@ static void test_unknown_not_trusted(void)
 /* HAProxy re-encrypts a plaintext client: Dovecot's TLS is the proxy's */
 static void test_reencrypted_plaintext_not_secured(void)
 {
-	struct test_client *client =
-		test_client_connect(failing_client_ip(), "127.0.0.1",
-			test_haproxy_port(HAPROXY_IMAPS_REENCRYPT_PLAINTEXT_CLIENT),
-			NULL);
+	struct test_client *client = connect_haproxy_plaintext(
+		failing_client_ip(), HAPROXY_IMAPS_REENCRYPT_PLAINTEXT_CLIENT);
 
-	g_assert_nonnull(client);
 	assert_plaintext_refused(client);
 	test_client_free(client);
 }
@@ -340,8 +280,7 @@ static void test_local_logged_after_input(void)
 	test_v2_init(&hdr, PROXY_HEADER_CMD_LOCAL, PROXY_HEADER_FAMILY_UNSPEC);
 	client = send_imap_header(&hdr);
 	g_free(read_greeting(client, PROTO_IMAP));
-	test_client_send(client, "b LOGOUT");
-	g_free(test_client_read_until(client, "b "));
+	imap_logout(client);
 	test_client_free(client);
 	g_free(wait_disconnected(mark, "imap-login", TEST_PROXY_IP));
 }
@@ -438,10 +377,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/reencrypt/channel-binding-refused",
 			test_channel_binding_refused);
 	test_env_start_with(TEST_CONF(identity_conf_23, identity_conf_24));
-	write_env_file("deny-name-", "");
-	write_env_file("deny-name-mail.example.test", "");
+	test_env_write_file("deny-name-", "");
+	test_env_write_file("deny-name-mail.example.test", "");
 	/* were HAProxy's SNI the local_name, certuser could not log in */
-	write_env_file("deny-name-localhost", "certuser\n");
+	test_env_write_file("deny-name-localhost", "certuser\n");
 	ret = g_test_run();
 	test_env_stop();
 	return ret;

@@ -1,7 +1,6 @@
 /* The login plugin in a real Dovecot behind a real HAProxy: what a user
    and an administrator observe (protocol replies and log lines). */
 
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "test-client.h"
@@ -82,11 +81,10 @@ static void test_external_protocol(gconstpointer data)
 		[PROTO_SIEVE] = "managesieve-login",
 	};
 	gsize mark = test_log_mark();
-	char *reply = external_through(ports[proto], proto, "client");
+	char *reply;
 
-	if (!auth_succeeded(reply, proto))
-		g_error("EXTERNAL failed: %s", reply == NULL ? "(closed)" : reply);
-	g_free(reply);
+	reply = external_through(ports[proto], proto, "client");
+	assert_external_ok(reply, proto);
 	assert_log(mark, services[proto], "Login: user=<certuser>, "
 		   "method=EXTERNAL, rip=" TEST_CLIENT_IP ",", NULL);
 
@@ -98,15 +96,6 @@ static void test_external_protocol(gconstpointer data)
 
 /* built in main() */
 static GByteArray *v2_header_from_192_0_2_10;
-
-static struct test_client *connect_dovecot_as_proxy(enum test_dovecot_port port)
-{
-	struct test_client *client =
-		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
-				    test_dovecot_port(port), NULL);
-	g_assert_nonnull(client);
-	return client;
-}
 
 static void test_untrusted_peer(void)
 {
@@ -150,11 +139,9 @@ static void test_v1_header(void)
 {
 	gsize mark = test_log_mark();
 	struct test_client *client =
-		test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-				    test_haproxy_port(HAPROXY_IMAP_V1), NULL);
+		connect_haproxy_plaintext(TEST_CLIENT_IP, HAPROXY_IMAP_V1);
 	char *line;
 
-	g_assert_nonnull(client);
 	line = read_greeting(client, PROTO_IMAP);
 	g_assert_nonnull(line);
 	/* plaintext from the client to HAProxy: STARTTLS offered and
@@ -523,8 +510,7 @@ static void test_post_login_gets_socket(void)
 	}
 	g_assert_true(has_tcp);
 	g_ptr_array_unref(sockets);
-	test_client_send(client, "b LOGOUT");
-	g_free(test_client_read_until(client, "b "));
+	imap_logout(client);
 	test_client_free(client);
 }
 
@@ -535,11 +521,7 @@ static struct test_client *send_alpn_header(const char *src, const char *alpn)
 {
 	struct proxy_header hdr;
 
-	test_v2_init(&hdr, PROXY_HEADER_CMD_PROXY, PROXY_HEADER_FAMILY_INET);
-	g_assert_cmpint(inet_pton(AF_INET, src, hdr.src.ip), ==, 1);
-	g_assert_cmpint(inet_pton(AF_INET, "127.0.0.1", hdr.dst.ip), ==, 1);
-	hdr.src.port = 40000;
-	hdr.dst.port = 143;
+	test_v2_tcp4_init(&hdr, src, 40000, "127.0.0.1", 143);
 	hdr.alpn = test_str_bytes(alpn);
 	return send_imap_header(&hdr);
 }

@@ -39,15 +39,6 @@ static void raise_fd_limit(void)
 	g_assert_cmpuint(rl.rlim_cur, >, CONCURRENT_CLIENTS + 100);
 }
 
-static struct test_client *connect_pop3(void)
-{
-	struct test_client *client =
-		test_client_connect(TEST_PROXY_IP, "127.0.0.1",
-				    test_dovecot_port(DOVECOT_POP3), NULL);
-	g_assert_nonnull(client);
-	return client;
-}
-
 static gboolean greeted_and_quit(struct test_client *client)
 {
 	char *line = test_client_read_line(client);
@@ -73,11 +64,11 @@ static void test_concurrent_trickle(void)
 
 	raise_fd_limit();
 	for (unsigned int i = 0; i < STALLED_CLIENTS; i++) {
-		stalled[i] = connect_pop3();
+		stalled[i] = connect_dovecot_as_proxy(DOVECOT_POP3);
 		test_client_send_raw(stalled[i], header->data, 10);
 	}
 	for (unsigned int i = 0; i < CONCURRENT_CLIENTS; i++)
-		clients[i] = connect_pop3();
+		clients[i] = connect_dovecot_as_proxy(DOVECOT_POP3);
 	/* one byte per client per round: every header is pending in the
 	   same process at once */
 	for (size_t b = 0; b < header->len; b++) {
@@ -119,9 +110,9 @@ static void test_sequential(void)
 	unsigned int served = 0;
 
 	for (unsigned int i = 0; i < SEQUENTIAL_CLIENTS; i++) {
-		struct test_client *client = connect_pop3();
+		struct test_client *client =
+			send_header_bytes(DOVECOT_POP3, header);
 
-		test_client_send_raw(client, header->data, header->len);
 		if (greeted_and_quit(client))
 			served++;
 		test_client_free(client);

@@ -11,7 +11,6 @@
    kernel hands a new connection the lowest free fd: the one the previous
    connection had. */
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -62,11 +61,7 @@ static GByteArray *v2_header_verified_cn(const char *src_ip)
 {
 	struct proxy_header hdr;
 
-	test_v2_init(&hdr, PROXY_HEADER_CMD_PROXY, PROXY_HEADER_FAMILY_INET);
-	g_assert_cmpint(inet_pton(AF_INET, src_ip, hdr.src.ip), ==, 1);
-	g_assert_cmpint(inet_pton(AF_INET, "127.0.0.1", hdr.dst.ip), ==, 1);
-	hdr.src.port = 54321;
-	hdr.dst.port = 110;
+	test_v2_tcp4_init(&hdr, src_ip, 54321, "127.0.0.1", 110);
 	hdr.have_ssl = TRUE;
 	hdr.ssl_client = PROXY_HEADER_CLIENT_SSL | PROXY_HEADER_CLIENT_CERT_CONN;
 	hdr.ssl_version = test_str_bytes("TLSv1.3");
@@ -89,32 +84,6 @@ pop3_connect(unsigned int src_port, enum test_dovecot_port dst)
 
 	g_assert_nonnull(client);
 	return client;
-}
-
-static unsigned int pop3_login_pid(void)
-{
-	/* the proctitle; under valgrind (scripts/memcheck.sh) the command line
-	   is valgrind's */
-	char *title = g_strdup_printf("haproxy-tlv-test-%u/pop3-login",
-				      test_dovecot_port(DOVECOT_IMAP));
-	char *valgrind = test_env_valgrind_pattern("pop3-login");
-	const char *patterns[] = { title, valgrind };
-	unsigned int pid = 0;
-
-	for (unsigned int i = 0; i < G_N_ELEMENTS(patterns) && pid == 0; i++) {
-		char *argv[] = { "pgrep", "-f", (char *)patterns[i], NULL };
-		char *out = NULL;
-
-		g_assert_true(g_spawn_sync(NULL, argv, NULL,
-					   G_SPAWN_SEARCH_PATH, NULL, NULL,
-					   &out, NULL, NULL, NULL));
-		pid = (unsigned int)g_ascii_strtoull(out, NULL, 10);
-		g_free(out);
-	}
-	g_assert_cmpuint(pid, >, 0);
-	g_free(title);
-	g_free(valgrind);
-	return pid;
 }
 
 /* The fd number pop3-login's next accept() returns. Only meaningful once
@@ -458,10 +427,7 @@ static void test_access_allowed(void)
 	struct test_client *client;
 	char *line;
 
-	client = test_client_connect(TEST_PROXY_IP, "127.0.0.1",
-				     test_dovecot_port(DOVECOT_POP3), NULL);
-	g_assert_nonnull(client);
-	test_client_send_raw(client, header->data, header->len);
+	client = send_header_bytes(DOVECOT_POP3, header);
 	g_byte_array_unref(header);
 	/* ssl = yes listener: TLS after the header */
 	g_assert_true(test_client_start_tls(client, client_tls(NULL)));

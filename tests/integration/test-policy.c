@@ -24,17 +24,8 @@ static void test_external_verified(void)
 static void test_plain_without_cert(void)
 {
 	gsize mark = test_log_mark();
-	struct test_client *client =
-		connect_haproxy_from(failing_client_ip(), HAPROXY_IMAP_TLS, NULL);
-	char *line;
 
-	g_free(read_greeting(client, PROTO_IMAP));
-	test_client_send(client, "a LOGIN plainuser secret");
-	line = test_client_read_until(client, "a ");
-	g_assert_nonnull(line);
-	g_assert_true(g_str_has_prefix(line, "a NO"));
-	g_free(line);
-	test_client_free(client);
+	assert_imap_login_refused(HAPROXY_IMAP_TLS, "plainuser");
 	assert_log(mark, "imap-login: Info: haproxy-tlv: Authentication "
 		   "refused: no verified client certificate was forwarded",
 		   NULL, NULL);
@@ -74,10 +65,8 @@ static void test_no_tls_refused(void)
 {
 	gsize mark = test_log_mark();
 	struct test_client *client =
-		test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-				    test_haproxy_port(HAPROXY_IMAP_V1), NULL);
+		connect_haproxy_plaintext(TEST_CLIENT_IP, HAPROXY_IMAP_V1);
 
-	g_assert_nonnull(client);
 	assert_closed_without_tls(mark, client);
 }
 
@@ -87,11 +76,8 @@ static void test_v1_unknown_refused(void)
 {
 	gsize mark = test_log_mark();
 	struct test_client *client =
-		test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-				    test_haproxy_port(HAPROXY_IMAP_UNIX_V1),
-				    NULL);
+		connect_haproxy_plaintext(TEST_CLIENT_IP, HAPROXY_IMAP_UNIX_V1);
 
-	g_assert_nonnull(client);
 	assert_closed_without_tls(mark, client);
 }
 

@@ -92,7 +92,7 @@ static char *redirect_conf(unsigned int backend_port)
 		"}\n", backend_port);
 }
 
-static void assert_not_logged(const char *since, const char *needle)
+static void assert_not_in_log(const char *since, const char *needle)
 {
 	if (strstr(since, needle) != NULL)
 		g_error("unexpected '%s' in the log:\n%s", needle, since);
@@ -164,10 +164,10 @@ static void test_reauth_without_proxy_cert(void)
 	g_free(conn);
 	g_free(id);
 	since = test_log_since(mark);
-	assert_not_logged(since, "cert_username=" PROXY_CERT_USER);
-	assert_not_logged(since, "(" PROXY_CERT_USER ",");
-	assert_not_logged(since, "user=<" PROXY_CERT_USER ">");
-	assert_not_logged(since, "user=" PROXY_CERT_USER "\t");
+	assert_not_in_log(since, "cert_username=" PROXY_CERT_USER);
+	assert_not_in_log(since, "(" PROXY_CERT_USER ",");
+	assert_not_in_log(since, "user=<" PROXY_CERT_USER ">");
+	assert_not_in_log(since, "user=" PROXY_CERT_USER "\t");
 	g_free(since);
 }
 

@@ -32,16 +32,6 @@ static void test_doveconf_shows_settings(void)
 	g_free(out);
 }
 
-static void test_bad_value(gconstpointer data)
-{
-	const char *const *c = data;
-	char *output;
-
-	g_assert_false(test_env_try_start(c[0], &output));
-	if (strstr(output, c[1]) == NULL)
-		g_error("start-up error does not name %s:\n%s", c[1], output);
-	g_free(output);
-}
 
 struct bool_case {
 	const char *value;
@@ -66,9 +56,7 @@ static void bool_value_applies(gconstpointer data)
 	g_free(expected);
 
 	/* PROXY v1 through HAProxy: no TLS */
-	client = test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-				     test_haproxy_port(HAPROXY_IMAP_V1), NULL);
-	g_assert_nonnull(client);
+	client = connect_haproxy_plaintext(TEST_CLIENT_IP, HAPROXY_IMAP_V1);
 	if (c->enabled) {
 		g_assert_cmpuint(test_client_read_until_closed(client), ==, 0);
 		assert_log(mark, "imap-login: Warning: haproxy-tlv: ",
@@ -111,15 +99,11 @@ static void test_present_accepts_unverified(void)
 
 static void test_local_name_block(void)
 {
-	struct test_client_tls *tls = client_tls("client");
-	struct test_client *client;
+	struct test_client *client =
+		connect_haproxy_sni(HAPROXY_IMAP_ALL_TLVS, "client",
+				    "mail.example.test");
 	char *line;
 
-	tls->server_name = "mail.example.test";
-	client = test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-				     test_haproxy_port(HAPROXY_IMAP_ALL_TLVS),
-				     tls);
-	g_assert_nonnull(client);
 	line = read_greeting(client, PROTO_IMAP);
 	g_assert_nonnull(line);
 	g_assert_nonnull(strstr(line, "Greetings from mail.example.test"));
@@ -138,14 +122,10 @@ static void test_local_name_block(void)
 static void test_debug_line(void)
 {
 	gsize mark = test_log_mark();
-	struct test_client_tls *tls = client_tls("client");
-	struct test_client *client;
+	struct test_client *client =
+		connect_haproxy_sni(HAPROXY_IMAP_ALL_TLVS, "client",
+				    "mail.example.test");
 
-	tls->server_name = "mail.example.test";
-	client = test_client_connect(TEST_CLIENT_IP, "127.0.0.1",
-				     test_haproxy_port(HAPROXY_IMAP_ALL_TLVS),
-				     tls);
-	g_assert_nonnull(client);
 	g_free(read_greeting(client, PROTO_IMAP));
 	test_client_free(client);
 	char *line = test_log_wait(mark, "imap-login: Debug: haproxy-tlv: "
@@ -162,13 +142,11 @@ static void test_login_trusted_networks(void)
 {
 	gsize mark = test_log_mark();
 	struct test_client *client =
-		test_client_connect("127.0.0.4", "127.0.0.1",
-				    test_haproxy_port(HAPROXY_IMAP_V1), NULL);
+		connect_haproxy_plaintext("127.0.0.4", HAPROXY_IMAP_V1);
 	char *line;
 
 	/* the real client is in login_trusted_networks: secured, so
 	   plaintext LOGIN is allowed without TLS */
-	g_assert_nonnull(client);
 	line = read_greeting(client, PROTO_IMAP);
 	g_assert_nonnull(line);
 	g_assert_null(strstr(line, "LOGINDISABLED"));
@@ -182,16 +160,8 @@ static void test_login_trusted_networks(void)
 static void test_forwarded_field_in_passdb(void)
 {
 	gsize mark = test_log_mark();
-	struct test_client *client =
-		connect_haproxy_from(failing_client_ip(), HAPROXY_IMAP_TLS, NULL);
-	char *line;
 
-	g_free(read_greeting(client, PROTO_IMAP));
-	test_client_send(client, "a LOGIN denieduser secret");
-	line = test_client_read_until(client, "a ");
-	g_assert_true(g_str_has_prefix(line, "a NO"));
-	g_free(line);
-	test_client_free(client);
+	assert_imap_login_refused(HAPROXY_IMAP_TLS, "denieduser");
 	assert_log(mark, "imap-login: Info: Disconnected: ", "(user disabled): "
 		   "user=<denieduser>, method=PLAIN", NULL);
 }
@@ -257,17 +227,17 @@ int main(int argc, char **argv)
 
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_data_func("/settings/bad-value/client-cert", bad_enum,
-			     test_bad_value);
+			     test_env_bad_value);
 	g_test_add_data_func("/settings/bad-value/require-tls", bad_bool,
-			     test_bad_value);
+			     test_env_bad_value);
 	g_test_add_data_func("/settings/bad-value/bool-2", bad_bool_2,
-			     test_bad_value);
+			     test_env_bad_value);
 	g_test_add_data_func("/settings/bad-value/bool-0", bad_bool_0,
-			     test_bad_value);
+			     test_env_bad_value);
 	g_test_add_data_func("/settings/bad-value/bool-n", bad_bool_n,
-			     test_bad_value);
+			     test_env_bad_value);
 	g_test_add_data_func("/settings/bad-value/contradiction",
-			     contradiction, test_bad_value);
+			     contradiction, test_env_bad_value);
 	g_test_add_data_func("/settings/bool/Y", &bool_y, test_bool_value);
 	g_test_add_data_func("/settings/bool/1", &bool_1, test_bool_value);
 	g_test_add_data_func("/settings/bool/No", &bool_no, test_bool_value);

@@ -105,15 +105,21 @@ struct proxy_header_bytes test_str_bytes(const char *str)
 	return bytes;
 }
 
+void test_v2_tcp4_init(struct proxy_header *hdr, const char *src,
+		       guint16 src_port, const char *dst, guint16 dst_port)
+{
+	test_v2_init(hdr, PROXY_HEADER_CMD_PROXY, PROXY_HEADER_FAMILY_INET);
+	g_assert_cmpint(inet_pton(AF_INET, src, hdr->src.ip), ==, 1);
+	g_assert_cmpint(inet_pton(AF_INET, dst, hdr->dst.ip), ==, 1);
+	hdr->src.port = src_port;
+	hdr->dst.port = dst_port;
+}
+
 GByteArray *test_v2_tcp4_header(const char *src, guint16 src_port,
 				const char *dst, guint16 dst_port)
 {
 	struct proxy_header hdr;
 
-	test_v2_init(&hdr, PROXY_HEADER_CMD_PROXY, PROXY_HEADER_FAMILY_INET);
-	g_assert_cmpint(inet_pton(AF_INET, src, hdr.src.ip), ==, 1);
-	g_assert_cmpint(inet_pton(AF_INET, dst, hdr.dst.ip), ==, 1);
-	hdr.src.port = src_port;
-	hdr.dst.port = dst_port;
+	test_v2_tcp4_init(&hdr, src, src_port, dst, dst_port);
 	return test_encode(&hdr);
 }

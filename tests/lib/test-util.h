@@ -18,6 +18,10 @@ void test_v2_init(struct proxy_header *hdr, enum proxy_header_command command,
 		  enum proxy_header_family family);
 /* bytes pointing to a NUL-terminated string */
 struct proxy_header_bytes test_str_bytes(const char *str);
+/* hdr cleared to a v2 PROXY header for a TCP client src:src_port
+   connected to dst:dst_port (IPv4 addresses) */
+void test_v2_tcp4_init(struct proxy_header *hdr, const char *src,
+		       guint16 src_port, const char *dst, guint16 dst_port);
 /* What HAProxy's send-proxy-v2 sends for a TCP client src:src_port
    connected to dst:dst_port (IPv4 addresses), built by the encoder */
 GByteArray *test_v2_tcp4_header(const char *src, guint16 src_port,

@@ -23,6 +23,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "test-x509.h"
+
 #define TEST_SUBJECT_O "dovecot-haproxy-tlv test"
 #define NUL_HINT "HAProxy's %[ssl_c_der] stops at the first NUL byte"
 
@@ -203,22 +205,12 @@ static X509_CRL *crl_make(const struct test_key_cert *ca, X509 *revoked)
 	return crl;
 }
 
-static char *bio_take(BIO *bio)
-{
-	char *data;
-	long len = BIO_get_mem_data(bio, &data);
-	char *str = g_strndup(data, len);
-
-	BIO_free(bio);
-	return str;
-}
-
 static char *cert_pem(X509 *cert)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
 
 	g_assert_cmpint(PEM_write_bio_X509(bio, cert), ==, 1);
-	return bio_take(bio);
+	return test_bio_take(bio);
 }
 
 static char *crl_pem(X509_CRL *crl)
@@ -226,20 +218,7 @@ static char *crl_pem(X509_CRL *crl)
 	BIO *bio = BIO_new(BIO_s_mem());
 
 	g_assert_cmpint(PEM_write_bio_X509_CRL(bio, crl), ==, 1);
-	return bio_take(bio);
-}
-
-static GByteArray *cert_der(X509 *cert)
-{
-	unsigned char *der = NULL;
-	int len = i2d_X509(cert, &der);
-	GByteArray *data;
-
-	g_assert_cmpint(len, >, 0);
-	data = g_byte_array_sized_new(len);
-	g_byte_array_append(data, der, len);
-	OPENSSL_free(der);
-	return data;
+	return test_bio_take(bio);
 }
 
 static X509 *subject_cert(X509_NAME *subject)
@@ -342,16 +321,6 @@ static void certs_free(void)
 	g_free(certs.ca_crl_pem);
 }
 
-static char *hex_encode(const GByteArray *data, gboolean upper)
-{
-	GString *str = g_string_sized_new(data->len * 2);
-
-	for (guint i = 0; i < data->len; i++)
-		g_string_append_printf(str, upper ? "%02X" : "%02x",
-				       data->data[i]);
-	return g_string_free(str, FALSE);
-}
-
 static char *der_sha256(const GByteArray *der)
 {
 	return g_compute_checksum_for_data(G_CHECKSUM_SHA256, der->data,
@@ -425,9 +394,10 @@ static void parse_der_fails(const void *data, size_t size,
 
 static void test_parse_encodings(void)
 {
-	GByteArray *der = cert_der(certs.client);
+	GByteArray *der = test_cert_der(certs.client);
 	char *expected = der_sha256(der);
-	char *upper = hex_encode(der, TRUE), *lower = hex_encode(der, FALSE);
+	char *upper = test_hex_encode(der->data, der->len, TRUE);
+	char *lower = test_hex_encode(der->data, der->len, FALSE);
 	char *b64 = g_base64_encode(der->data, der->len);
 	char *fp;
 	const char *error;
@@ -466,7 +436,7 @@ static void test_parse_encodings(void)
    NUL byte */
 static void assert_cut_at_nul(X509 *cert)
 {
-	GByteArray *der = cert_der(cert);
+	GByteArray *der = test_cert_der(cert);
 	const guint8 *nul = memchr(der->data, 0, der->len);
 	size_t cut;
 	char *error;
@@ -502,8 +472,8 @@ static void test_parse_cut_at_nul(void)
 /* Every prefix is refused, and a cut DER (raw) names %[ssl_c_der] */
 static void test_parse_every_prefix(void)
 {
-	GByteArray *der = cert_der(certs.client);
-	char *hex = hex_encode(der, TRUE);
+	GByteArray *der = test_cert_der(certs.client);
+	char *hex = test_hex_encode(der->data, der->len, TRUE);
 
 	for (guint len = 1; len < der->len; len++) {
 		parse_fails_free(der->data, len, NUL_HINT);
@@ -522,7 +492,7 @@ static void test_parse_every_prefix(void)
 
 static void test_parse_trailing(void)
 {
-	GByteArray *der = cert_der(certs.client);
+	GByteArray *der = test_cert_der(certs.client);
 	GByteArray *twice = g_byte_array_new();
 	char *hex, *b64;
 	guint size = der->len;
@@ -535,7 +505,7 @@ static void test_parse_trailing(void)
 	g_byte_array_append(der, (const guint8 *)"\0", 1);
 	parse_fails_free(der->data, der->len, "1 trailing bytes");
 	parse_der_fails(der->data, der->len, "1 trailing bytes");
-	hex = hex_encode(der, TRUE);
+	hex = test_hex_encode(der->data, der->len, TRUE);
 	parse_fails_free(hex, strlen(hex), "hex value");
 	parse_fails_free(hex, strlen(hex), "1 trailing bytes");
 	b64 = g_base64_encode(der->data, der->len);
@@ -739,7 +709,7 @@ static void assert_describe_like_openssl(X509 *cert)
 static void test_describe(void)
 {
 	struct haproxy_tlv_cert_info info;
-	GByteArray *der = cert_der(certs.client);
+	GByteArray *der = test_cert_der(certs.client);
 	char *sha256 = der_sha256(der);
 	char *date;
 	struct tm tm;
@@ -817,12 +787,12 @@ static void test_parse_bad_strings(void)
 	GByteArray *der;
 	X509 *cert;
 
-	der = cert_der(certs.client);
+	der = test_cert_der(certs.client);
 	der_patch(der, "certuid", "cert\xc3id", 7);
 	parse_fails_free(der->data, der->len, "DER is not a certificate");
 	g_byte_array_unref(der);
 
-	der = cert_der(certs.bmp_cn);
+	der = test_cert_der(certs.bmp_cn);
 	der_patch(der, bmp_o_umlaut, bmp_surrogate, 2);
 	T_BEGIN {
 		cert = haproxy_tlv_cert_parse(der->data, der->len, &encoding,
@@ -863,7 +833,7 @@ assert_field(X509 *cert, const char *field, int expected_ret,
 
 static void test_subject_field(void)
 {
-	GByteArray *external = cert_der(certs.external_cn);
+	GByteArray *external = test_cert_der(certs.external_cn);
 	char *fp;
 
 	assert_field(certs.client, "CN", 1, "certuser");
@@ -1004,7 +974,7 @@ static void test_ca_load_errors(void)
 
 	g_assert_cmpint(PEM_write_bio_PrivateKey(bio, certs.ca.key, NULL,
 						 NULL, 0, NULL, NULL), ==, 1);
-	key_only = bio_take(bio);
+	key_only = test_bio_take(bio);
 	bad = g_strdup(certs.ca_pem);
 	bad[strlen(bad) / 2] = '*';
 
@@ -1043,16 +1013,8 @@ static void rm_tree(const char *path)
 static X509 *pem_file_cert(const char *dir, const char *name)
 {
 	char *path = g_build_filename(dir, name, NULL);
-	char *pem;
-	BIO *bio;
-	X509 *cert;
+	X509 *cert = test_pem_cert(path);
 
-	g_assert_true(g_file_get_contents(path, &pem, NULL, NULL));
-	bio = BIO_new_mem_buf(pem, -1);
-	cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	g_assert_nonnull(cert);
-	BIO_free(bio);
-	g_free(pem);
 	g_free(path);
 	return cert;
 }
