@@ -6,7 +6,7 @@
 #   kill     dc1 is killed (SIGKILL, every process) and started again
 #   sighup   both Dovecots are reloaded with SIGHUP, three times
 #   reload   HAProxy (master-worker) is reloaded with SIGUSR2, three times
-#   netcut   dc1's link is cut (ip link down) for 8 s and restored
+#   netcut   dc1's link is cut (ip link down) for 10 s and restored
 #   limits   idle connections fill dc1's imap-login process_limit
 #   clientlimit  idle connections fill the client_limit of dc1's one
 #            pop3-login process (service_count = 0) under a POP3 load
@@ -99,9 +99,8 @@ timeout=25 bad_timeout=40
 # HAProxy's health checks (seconds): every $inter s, $fastinter s while a
 # server is going up or down, down after $fall failed checks, up after
 # $rise good ones in a row; a check connects within min(timeout connect,
-# inter) and reads "* OK" (or "+OK") within timeout check more. 3 s for
-# that read made the checks flap on a machine at load average 20, where a
-# login process took more than 3 s to greet.
+# inter) and reads "* OK" (or "+OK") within timeout check more (3 s for
+# that read timed out on a machine at load average 14 to 20).
 inter=3 fastinter=1 fall=3 rise=2 connect_timeout=3 check_timeout=10
 check_max=$((connect_timeout < inter ? connect_timeout : inter))
 check_max=$((check_max + check_timeout))
