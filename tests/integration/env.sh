@@ -431,6 +431,9 @@ service imap {
   executable = imap
 }
 !include_try $dir/memcheck.conf
+# per-test settings that override the ones above (tests/topology:
+# pop3-login's client_limit)
+!include_try $dir/extra-after.conf
 CONF
 
 # Under valgrind a login process takes seconds to greet or to finish a

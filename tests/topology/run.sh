@@ -6,8 +6,10 @@
 #   kill     dc1 is killed (SIGKILL, every process) and started again
 #   sighup   both Dovecots are reloaded with SIGHUP, three times
 #   reload   HAProxy (master-worker) is reloaded with SIGUSR2, three times
-#   netcut   dc1's link is cut (ip link down) for 8 s and restored
+#   netcut   dc1's link is cut (ip link down) for 10 s and restored
 #   limits   idle connections fill dc1's imap-login process_limit
+#   clientlimit  idle connections fill the client_limit of dc1's one
+#            pop3-login process (service_count = 0) under a POP3 load
 # Each run prints one summary line (tests/topology/topology-client.py
 # summarize) and fails on any wrong identity, any EXTERNAL login without a
 # verified certificate, any attempt without an outcome within the client's
@@ -15,7 +17,9 @@
 # 7 s for logins that should work, 40 s for those that must fail), a
 # Dovecot log naming a login's
 # client address that is not one of the clients', or (kill, netcut)
-# health checks that did not mark dc1 down and up again.
+# health checks that did not mark dc1 down and up again, or HAProxy not
+# having dc1 UP on every frontend within the bound its health-check
+# settings give (below).
 # --soak MINUTES: afterwards, MINUTES of logins at a fixed rate against
 # dc1 alone (POP3: one long-lived pop3-login process, service_count = 0;
 # IMAP: imap-login, service_count = 1), sampling each minute the RSS and
@@ -24,7 +28,8 @@
 # idle again exceed those before the load.
 #
 # Usage: sudo tests/topology/run.sh [--build DIR] [--plugin-dir DIR]
-#                 [--runs kill,sighup,reload,netcut,limits] [--soak MINUTES]
+#                 [--runs kill,sighup,reload,netcut,limits,clientlimit]
+#                 [--soak MINUTES]
 #                 [--keep]
 # --build: the build tree (build); --plugin-dir: the login plugin's
 # directory (BUILD/src/login; an installed plugin as for the integration
@@ -40,7 +45,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 here=$top/tests/topology
 build=$top/build
 plugin_dir=
-runs=kill,sighup,reload,netcut,limits
+runs=kill,sighup,reload,netcut,limits,clientlimit
 soak=0
 keep=
 while [ $# -gt 0 ]; do
@@ -91,6 +96,23 @@ after_secs=${TOPOLOGY_AFTER_SECS:-5}   # load after recovery
 # for logins that should work (their addresses have no penalty); 15 s
 # more for the ones that must fail
 timeout=25 bad_timeout=40
+# HAProxy's health checks (seconds): every $inter s, $fastinter s while a
+# server is going up or down, down after $fall failed checks, up after
+# $rise good ones in a row; a check connects within min(timeout connect,
+# inter) and reads "* OK" (or "+OK") within timeout check more (3 s for
+# that read timed out on a machine at load average 14 to 20).
+inter=3 fastinter=1 fall=3 rise=2 connect_timeout=3 check_timeout=10
+check_max=$((connect_timeout < inter ? connect_timeout : inter))
+check_max=$((check_max + check_timeout))
+# how long HAProxy takes at most to have a server that works again UP:
+# the check under way when it came back may still fail (check_max), then
+# $rise good checks in a row, each after at most $inter s and lasting at
+# most check_max; one more failed check on the way is allowed (a check
+# timing out on a loaded machine): (rise + 2) * check_max + (rise + 1) * inter
+up_bound=$(((rise + 2) * check_max + (rise + 1) * inter))
+# the idle connections of the limits runs are each greeted within this
+# (from the hold's start, by the clock) and held until then
+hold_secs=20
 
 work=$(mktemp -d /tmp/haproxy-tlv-topology.XXXXXX)
 chmod 755 "$work"
@@ -234,6 +256,14 @@ service imap-login {
   process_limit = 20
 }
 CONF
+	# dc1's one pop3-login process (process_limit = 1, service_count =
+	# 0 in env.sh) takes 20 clients at most: the clientlimit run fills
+	# it (the soak has at most 16 in flight)
+	[ "$i" != 1 ] || cat > "$d/extra-after.conf" <<CONF
+service pop3-login {
+  client_limit = 20
+}
+CONF
 done
 start_dovecot() { # N
 	local i=$1
@@ -247,6 +277,7 @@ start_dovecot 2
 d0() { echo "$(dc_ip "$1"):$(dc_base "$1")"; }             # imap, haproxy = yes
 d1() { echo "$(dc_ip "$1"):$(($(dc_base "$1") + 1))"; }    # pop3, haproxy = yes
 d4() { echo "$(dc_ip "$1"):$(($(dc_base "$1") + 4))"; }    # imaps, ssl = yes
+checked=5   # frontends with health-checked servers dc1 and dc2
 
 # --- HAProxy: TLS with client certificate verification, the certificate's
 # CN to Dovecot (send-proxy-v2-ssl-cn), plain and re-encrypted backends,
@@ -263,13 +294,13 @@ defaults
     mode tcp
     log global
     option dontlognull
-    timeout connect 3s
+    timeout connect ${connect_timeout}s
     timeout client 20s
     timeout server 20s
     retries 2
     option redispatch
-    timeout check 3s
-    default-server inter 3s fastinter 1s fall 3 rise 2
+    timeout check ${check_timeout}s
+    default-server inter ${inter}s fastinter ${fastinter}s fall $fall rise $rise
 
 # TLS terminated here, client certificate verified, its CN forwarded
 listen imap-tls
@@ -293,7 +324,20 @@ listen imap-tls-ignore-errors
     tcp-check expect string "* OK"
     server dc1 $(d0 1) send-proxy-v2-ssl-cn check check-send-proxy
     server dc2 $(d0 2) send-proxy-v2-ssl-cn check check-send-proxy
-# dc1 alone: the soak, and the limits run's idle connections
+# POP3, the same (the clientlimit run)
+listen pop3-tls
+    bind $hap_ip:996 $tls_bind
+    option tcp-check
+    tcp-check expect string "+OK"
+    server dc1 $(d1 1) send-proxy-v2-ssl-cn check check-send-proxy
+    server dc2 $(d1 2) send-proxy-v2-ssl-cn check check-send-proxy
+listen pop3-tls-ignore-errors
+    bind $hap_ip:997 $tls_bind crt-ignore-err all ca-ignore-err all
+    option tcp-check
+    tcp-check expect string "+OK"
+    server dc1 $(d1 1) send-proxy-v2-ssl-cn check check-send-proxy
+    server dc2 $(d1 2) send-proxy-v2-ssl-cn check check-send-proxy
+# dc1 alone: the soak, and the limits runs' idle connections
 listen pop3-soak
     bind $hap_ip:1995 $tls_bind
     server dc1 $(d1 1) send-proxy-v2-ssl-cn
@@ -324,9 +368,9 @@ servers_up() { # [dc1|dc2]: how many checked servers (of that name) are UP
 	hap_cmd "show stat" 2>/dev/null |
 		awk -F, -v s="${1:-dc[12]}" '$2 ~ "^" s "$" && $18 ~ /^UP/ {n++} END {print n+0}'
 }
-wait_all_up() { # SECONDS [dc1]: until the 6 checked servers (3 of dc1) are UP
-	local want=6 end=$((SECONDS + $1))
-	[ -z "${2:-}" ] || want=3
+wait_all_up() { # SECONDS [dc1]: until every checked server (of dc1) is UP
+	local want=$((2 * checked)) end=$((SECONDS + $1))
+	[ -z "${2:-}" ] || want=$checked
 	# by the clock: on a loaded machine each look at the stats takes long
 	while [ "$SECONDS" -lt "$end" ]; do
 		[ "$(servers_up "${2:-}")" -ge $want ] && return 0
@@ -359,7 +403,7 @@ check_logs() { # the backends' login lines name the clients' addresses
 check_health() { # OFFSET: dc1 DOWN then UP in HAProxy's log since OFFSET
 	local log
 	log=$(tail -c +"$(($1 + 1))" "$work/haproxy.log")
-	for px in imap-tls imaps-reencrypt; do
+	for px in imap-tls imaps-reencrypt pop3-tls; do
 		down=$(printf '%s\n' "$log" | grep "^20.* Server $px/dc1 is DOWN" | head -n 1 | cut -d' ' -f1 || true)
 		up=$(printf '%s\n' "$log" | grep "^20.* Server $px/dc1 is UP" | tail -n 1 | cut -d' ' -f1 || true)
 		if [ -z "$down" ] || [ -z "$up" ]; then
@@ -404,33 +448,51 @@ fault_netcut() {
 	ip -n "$hap" link set hd1 up
 	fault_end=$(now)
 }
-fault_limits() {
+fault_hold() { # TARGET LIMIT-MESSAGE: 40 idle connections to dc1
+	local before n
 	sleep 5
-	# 40 idle connections to dc1 (through the frontend to dc1 alone)
-	# against its imap-login process_limit of 20
-	local before
-	before=$(grep -c 'process_limit (20) reached' "$work/dc1/dovecot.log" || true)
-	ip netns exec "$cli" "$python3" "$client" hold --count 40 --duration 10 \
-		--targets $hap_ip:1993 --sources "$sources" --certs "$certs" \
-		> "$work/limits-hold.json"
+	before=$(grep -cF "$2 reached" "$work/dc1/dovecot.log" || true)
+	ip netns exec "$cli" "$python3" "$client" hold --count 40 \
+		--greet-timeout $hold_secs --duration $hold_secs \
+		--targets "$1" --sources "$sources" --certs "$certs" \
+		> "$work/$run-hold.json"
 	fault_end=$(now)
-	echo "  held: $(cat "$work/limits-hold.json")"
-	n=$(($(grep -c 'process_limit (20) reached' "$work/dc1/dovecot.log" || true) - before))
-	echo "  dc1 logged process_limit reached $n times"
-	[ "$n" -gt 0 ] || fail "the limits run never reached dc1's imap-login process_limit"
+	echo "  held: $(cat "$work/$run-hold.json")"
+	n=$(($(grep -cF "$2 reached" "$work/dc1/dovecot.log" || true) - before))
+	echo "  dc1 logged \"$2 reached\" $n times"
+	[ "$n" -gt 0 ] || fail "the $run run never reached dc1's $2"
+	# the idle connections filled the limit: at least 20 greeted within
+	# the bound (a connection beyond it waits until Dovecot closes an
+	# older one, "Connection queue full")
+	n=$("$python3" -c 'import json, sys; print(json.load(open(sys.argv[1]))["greeted"])' \
+		"$work/$run-hold.json")
+	[ "$n" -ge 20 ] || fail "only $n of 40 idle connections were greeted within $hold_secs s"
+}
+fault_limits() {
+	# through the frontend to dc1 alone, against its imap-login
+	# process_limit of 20 (service_count = 1: one client a process)
+	fault_hold $hap_ip:1993 'process_limit (20)'
+}
+fault_clientlimit() {
+	# against the client_limit of 20 of dc1's one pop3-login process
+	# (process_limit = 1: the master names client_limit)
+	fault_hold $hap_ip:1995 'client_limit (20)'
 }
 
-backend_of() { case $1 in kill|netcut|limits) echo dc1 ;; *) echo any ;; esac; }
+backend_of() { case $1 in kill|netcut|limits|clientlimit) echo dc1 ;; *) echo any ;; esac; }
 
-wait_all_up 20
+wait_all_up $up_bound
 echo "topology: $(sh "$env_sh" version) Dovecot, $(haproxy -v | head -n 1 | cut -d' ' -f3) HAProxy, work dir $work"
+echo "topology: health checks inter ${inter}s fastinter ${fastinter}s rise $rise fall $fall, a check at most ${check_max}s: a server UP again within ${up_bound}s"
 for run in ${runs//,/ }; do
-	echo "== $run"
-	wait_all_up 30 || { fail "servers not up before the run"; continue; }
+	echo "== $run ($(uptime | sed 's/.*load/load/'))"
+	wait_all_up $up_bound || { fail "servers not up before the run"; continue; }
 	offset=$(stat -c %s "$work/haproxy.log")
-	ip netns exec "$cli" "$python3" "$client" load --proto imap \
-		--targets $hap_ip:993,$hap_ip:994 \
-		--unverified-target $hap_ip:995,$hap_ip:993 \
+	proto=imap targets=$hap_ip:993,$hap_ip:994 unverified=$hap_ip:995,$hap_ip:993
+	[ "$run" != clientlimit ] ||
+		proto=pop3 targets=$hap_ip:996 unverified=$hap_ip:997,$hap_ip:996
+	ip netns exec "$cli" "$python3" "$client" load --proto $proto \
+		--targets "$targets" --unverified-target "$unverified" \
 		--sources "$sources" --bad-sources "$bad_sources" \
 		--certs "$certs" --users $users --rate "$rate" --duration 180 --stop-file "$work/$run.stop" \
 		--timeout $timeout --bad-timeout $bad_timeout --seed "$RANDOM" --out "$work/$run.jsonl" &
@@ -440,7 +502,12 @@ for run in ${runs//,/ }; do
 	"fault_$run"
 	# the load goes on until HAProxy has dc1 UP again, and for
 	# $after_secs s more
-	wait_all_up 60 dc1 || fail "dc1 not up again within 60 s of the fault's end"
+	if wait_all_up $up_bound dc1; then
+		echo "  dc1 UP on every frontend $(awk -v a="$(now)" -v b="$fault_end" \
+			'BEGIN {printf "%.1f", a - b}') s after the fault's end (bound ${up_bound} s)"
+	else
+		fail "dc1 not UP on every frontend within $up_bound s of the fault's end"
+	fi
 	sleep "$after_secs"
 	touch "$work/$run.stop"
 	wait "$load_pid" || fail "the load driver failed"
@@ -461,7 +528,7 @@ done
 if [ "$soak" -gt 0 ]; then
 	run=soak
 	echo "== soak: $soak minutes against dc1"
-	wait_all_up 30 || fail "servers not up before the soak"
+	wait_all_up $up_bound || fail "servers not up before the soak"
 	login_pid() { # the pop3-login process of dc1
 		for p in $(descendants "$(cat "$work/dc1/dovecot.pid")"); do
 			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = pop3-login ] && { echo "$p"; return; }

@@ -7,7 +7,8 @@
             certificate, PLAIN with a wrong password), each from one of many
             client addresses; one JSON line per attempt with its outcome
   hold      open many connections (TLS, greeting, nothing more) and keep
-            them: the login service reaches its process_limit
+            them: the login service reaches its process_limit or
+            client_limit
   summarize the attempts of a run: one summary line; exit 1 on a wrong
             identity, an unverified login or a hang
 
@@ -272,42 +273,71 @@ def cmd_load(args):
 
 
 def cmd_hold(args):
-    """Opens --count connections (TLS + greeting) and holds them for
-    --duration seconds; prints how many got a greeting and how many the
-    server closed while held."""
+    """Opens --count connections at once (TCP, TLS, then waits for the
+    greeting: the login service accepts them), holds them until --duration
+    seconds after the start, closes them. Each greeting is waited for by
+    the clock, until --greet-timeout seconds after the start (a connection
+    beyond the service's limits may wait in the listen queue until the
+    login process kills an older one). Prints how many were greeted
+    within that bound and the longest wait, how many got no greeting (by
+    then: not_greeted; an error: errors) and how many the server closed
+    while held (a greeted one that Dovecot closed to make room: "Connection
+    queue full")."""
     ctxs = contexts(args.certs)
     sources = args.sources.split(",")
     targets = args.targets.split(",")
-    conns = []
-    greeted = errors = 0
-    end = time.monotonic() + args.duration
-    for i in range(args.count):
+    start = time.monotonic()
+    greet_deadline = start + args.greet_timeout
+    end = start + max(args.duration, args.greet_timeout)
+    results = [None] * args.count
+
+    def one(i):
+        c = None
+        r = {"greeted": False, "error": None, "closed": False}
         try:
             c = Conn(sources[i % len(sources)], targets[i % len(targets)],
-                     ctxs(None), time.monotonic() + 3.0)
-            conns.append(c)
-        except (OSError, ConnectionError):
-            errors += 1
-    for c in conns:
-        try:
-            c.line()
-            greeted += 1
-        except (OSError, ConnectionError):
-            errors += 1
-    time.sleep(max(0.0, end - time.monotonic()))
-    closed = 0
-    for c in conns:
-        try:
-            c.sock.settimeout(0.01)
-            if c.sock.recv(4096) == b"":
-                closed += 1
+                     ctxs(None), greet_deadline)
+            line = c.line()
+            r["greeted"] = True
+            r["secs"] = time.monotonic() - start
+            r["greeting"] = line[:80]
+            # held: anything more (a BYE/-ERR) or the close is the server
+            # ending it
+            c.sock.settimeout(max(0.0, end - time.monotonic()))
+            try:
+                while c.sock.recv(4096):
+                    pass
+                r["closed"] = True
+            except socket.timeout:
+                pass
         except socket.timeout:
-            pass
-        except (OSError, ConnectionError):
-            closed += 1
-        c.close()
-    print(json.dumps({"held": len(conns), "greeted": greeted,
-                      "errors": errors, "closed_by_server": closed}))
+            r["error"] = "no greeting"
+        except (OSError, ConnectionError) as e:
+            r["error"] = str(e)[:80]
+            if r["greeted"]:
+                r["closed"] = True
+        finally:
+            if c is not None:
+                c.close()
+        results[i] = r
+
+    threads = [threading.Thread(target=one, args=(i,))
+               for i in range(args.count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    greeted = [r for r in results if r["greeted"]]
+    print(json.dumps({
+        "held": args.count, "greeted": len(greeted),
+        "greet_bound_secs": args.greet_timeout,
+        "max_greeting_secs": round(max((r["secs"] for r in greeted),
+                                       default=0), 3),
+        "not_greeted": sum(r["error"] == "no greeting" for r in results),
+        "errors": sum(r["error"] not in (None, "no greeting")
+                      for r in results),
+        "closed_by_server": sum(r["closed"] for r in results),
+        "held_secs": round(time.monotonic() - start, 3)}))
 
 
 def cmd_summarize(args):
@@ -399,7 +429,10 @@ def main():
     hold.add_argument("--sources", required=True)
     hold.add_argument("--certs", required=True)
     hold.add_argument("--count", type=int, default=60)
-    hold.add_argument("--duration", type=float, default=10.0)
+    hold.add_argument("--duration", type=float, default=10.0,
+                      help="seconds from the start until all are closed")
+    hold.add_argument("--greet-timeout", type=float, default=10.0,
+                      help="seconds from the start a greeting is waited for")
     summ = sub.add_parser("summarize")
     summ.add_argument("file")
     summ.add_argument("--name", required=True)
