@@ -109,9 +109,10 @@ int haproxy_tlv_policy_read(const struct master_service_connection *conn,
 	return ret;
 }
 
-int haproxy_tlv_peer_read(const struct master_service_connection *conn,
-			  bool *direct_r, size_t *max_header_size_r,
-			  const char **error_r)
+static int
+haproxy_tlv_peer_lookup(const struct master_service_connection *conn,
+			bool *direct_r, size_t *max_header_size_r,
+			const char **error_r)
 {
 	struct haproxy_tlv_policy policy;
 	struct event *event = haproxy_tlv_settings_event(&conn->real_local_ip,
@@ -233,9 +234,10 @@ int haproxy_tlv_policy_read(const struct master_service_connection *conn,
 					   NULL, NULL, error_r);
 }
 
-int haproxy_tlv_peer_read(const struct master_service_connection *conn,
-			  bool *direct_r, size_t *max_header_size_r,
-			  const char **error_r)
+static int
+haproxy_tlv_peer_lookup(const struct master_service_connection *conn,
+			bool *direct_r, size_t *max_header_size_r,
+			const char **error_r)
 {
 	struct haproxy_tlv_policy policy;
 	int ret;
@@ -276,6 +278,42 @@ static void haproxy_tlv_settings_deinit(void)
 	master_service_settings_cache_deinit(&haproxy_tlv_settings_cache);
 }
 #endif
+
+/* The last proxy's settings: a process serves most connections from the
+   same proxies on the same listener, and its settings do not change while
+   it runs */
+static struct {
+	bool valid;
+	struct ip_addr local_ip, remote_ip;
+	in_port_t local_port;
+	bool direct;
+	size_t max_header_size;
+} peer_memo;
+
+int haproxy_tlv_peer_read(const struct master_service_connection *conn,
+			  bool *direct_r, size_t *max_header_size_r,
+			  const char **error_r)
+{
+	/* the remote port is in no settings filter */
+	if (peer_memo.valid &&
+	    peer_memo.local_port == conn->real_local_port &&
+	    net_ip_compare(&peer_memo.local_ip, &conn->real_local_ip) &&
+	    net_ip_compare(&peer_memo.remote_ip, &conn->real_remote_ip)) {
+		*direct_r = peer_memo.direct;
+		*max_header_size_r = peer_memo.max_header_size;
+		return 0;
+	}
+	if (haproxy_tlv_peer_lookup(conn, direct_r, max_header_size_r,
+				    error_r) < 0)
+		return -1;
+	peer_memo.valid = TRUE;
+	peer_memo.local_ip = conn->real_local_ip;
+	peer_memo.remote_ip = conn->real_remote_ip;
+	peer_memo.local_port = conn->real_local_port;
+	peer_memo.direct = *direct_r;
+	peer_memo.max_header_size = *max_header_size_r;
+	return 0;
+}
 
 void haproxy_tlv_plugin_init(struct module *module)
 {
