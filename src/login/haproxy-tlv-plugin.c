@@ -38,6 +38,20 @@ static bool filter_may_match(const struct event_filter *filter)
 		array_count(&filter->queries) > 0;
 }
 
+#if DOVECOT_PREREQ(2, 4, 3)
+/* Since Dovecot 2.4.3 the send filters (metrics) are out of a plugin's
+   sight: any of them may want a debug event */
+static bool debug_send_filter_may_match(void)
+{
+	return TRUE;
+}
+#else
+static bool debug_send_filter_may_match(void)
+{
+	return filter_may_match(event_get_global_debug_send_filter());
+}
+#endif
+
 bool haproxy_tlv_debug_possible(struct event *parent)
 {
 	/* forced debug goes from an event to the events made from it */
@@ -45,7 +59,7 @@ bool haproxy_tlv_debug_possible(struct event *parent)
 		event_get_min_log_level(parent) <= LOG_TYPE_DEBUG ||
 		filter_may_match(event_get_global_debug_log_filter()) ||
 		filter_may_match(event_get_global_core_log_filter()) ||
-		filter_may_match(event_get_global_debug_send_filter());
+		debug_send_filter_may_match();
 }
 
 #if DOVECOT_PREREQ(2, 4, 0)
