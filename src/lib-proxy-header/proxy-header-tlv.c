@@ -43,10 +43,65 @@ tlv_walk_next(struct tlv_walk *walk, struct proxy_header_tlv *tlv_r,
 	return TLV_WALK_NEXT;
 }
 
+#define BYTES_ONES UINT64_C(0x0101010101010101)
+#define BYTES_HIGHS UINT64_C(0x8080808080808080)
+
+static uint64_t load_word(const unsigned char *p)
+{
+	uint64_t word;
+
+	memcpy(&word, p, sizeof(word));
+	return word;
+}
+
+/* Some byte of word is below 0x20 or is 0x7f: eight bytes in a few
+   instructions. Subtracting 0x20 from each byte sets its high bit only
+   where the byte was below 0x20 or already had it set, which ~word rules
+   out; a borrow can only follow a byte that matched already. */
+static bool word_has_control_char(uint64_t word)
+{
+	uint64_t del = word ^ (BYTES_ONES * 0x7f);
+
+	return (((word - BYTES_ONES * 0x20) & ~word) |
+		((del - BYTES_ONES) & ~del)) & BYTES_HIGHS;
+}
+
+static bool is_control_char(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+static uint32_t load_u32(const unsigned char *p)
+{
+	uint32_t word;
+
+	memcpy(&word, p, sizeof(word));
+	return word;
+}
+
+/* Words that overlap where the size is no multiple of eight: a byte
+   checked twice costs less than a loop over the rest */
 static bool has_control_char(const struct proxy_header_bytes *value)
 {
-	for (size_t i = 0; i < value->size; i++) {
-		if (value->data[i] < 0x20 || value->data[i] == 0x7f)
+	const unsigned char *p = value->data;
+	size_t size = value->size;
+
+	if (size >= sizeof(uint64_t)) {
+		for (size_t i = 0; i + sizeof(uint64_t) < size;
+		     i += sizeof(uint64_t)) {
+			if (word_has_control_char(load_word(p + i)))
+				return true;
+		}
+		return word_has_control_char(
+			load_word(p + size - sizeof(uint64_t)));
+	}
+	if (size >= sizeof(uint32_t)) {
+		return word_has_control_char(
+			(uint64_t)load_u32(p) << 32 |
+			load_u32(p + size - sizeof(uint32_t)));
+	}
+	for (size_t i = 0; i < size; i++) {
+		if (is_control_char(p[i]))
 			return true;
 	}
 	return false;
@@ -149,8 +204,18 @@ check_cn(const struct proxy_header_bytes *value, const char **reason_r)
 	for (size_t i = 0, len; i < value->size; i += len) {
 		unsigned char c = value->data[i];
 
+		/* eight printable ASCII bytes at once */
+		if (i + sizeof(uint64_t) <= value->size) {
+			uint64_t word = load_word(value->data + i);
+
+			if ((word & BYTES_HIGHS) == 0 &&
+			    !word_has_control_char(word)) {
+				len = sizeof(uint64_t);
+				continue;
+			}
+		}
 		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f) {
+			if (is_control_char(c)) {
 				*reason_r = control_reason;
 				return false;
 			}

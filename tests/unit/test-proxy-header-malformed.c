@@ -88,6 +88,98 @@ static void test_junk(void)
 	g_byte_array_unref(data);
 }
 
+/* A header with the SSL TLV's VERSION (or CN) set to value[0..size-1] */
+static GByteArray *
+ssl_text_header(bool cn, const unsigned char *value, size_t size)
+{
+	struct proxy_header hdr;
+	struct proxy_header_bytes bytes = { value, size };
+
+	test_v2_tcp4_init(&hdr, "192.0.2.10", 1234, "127.0.0.1", 143);
+	hdr.have_ssl = true;
+	hdr.ssl_client = PROXY_HEADER_CLIENT_SSL;
+	if (cn) {
+		hdr.ssl_client |= PROXY_HEADER_CLIENT_CERT_CONN;
+		hdr.ssl_cn = bytes;
+	} else {
+		hdr.ssl_version = bytes;
+	}
+	return test_encode(&hdr);
+}
+
+static void
+assert_ssl_text(bool cn, const unsigned char *value, size_t size,
+		const char *expected_reason)
+{
+	GByteArray *data = ssl_text_header(cn, value, size);
+
+	if (expected_reason == NULL) {
+		struct proxy_header hdr;
+
+		test_decode_complete(data, &hdr);
+	} else {
+		assert_invalid(data, expected_reason);
+	}
+	g_byte_array_unref(data);
+}
+
+/* The text checks read eight bytes at a time, the last words overlapping:
+   a control character is found at every position of every length, next
+   to bytes from 0x80 up (which are no control characters) */
+static void test_control_char_every_position(void)
+{
+	static const unsigned char controls[] = { 0x00, 0x01, 0x1f, 0x7f };
+	unsigned char value[40];
+
+	for (size_t size = 1; size <= sizeof(value); size++) {
+		for (size_t i = 0; i < size; i++)
+			value[i] = (unsigned char)(i % 2 == 0 ? 0x20 + i : 0xff - i);
+		assert_ssl_text(FALSE, value, size, NULL);
+		for (size_t pos = 0; pos < size; pos++) {
+			for (size_t c = 0; c < sizeof(controls); c++) {
+				unsigned char saved = value[pos];
+
+				value[pos] = controls[c];
+				assert_ssl_text(FALSE, value, size,
+					"SSL VERSION contains a control character");
+				value[pos] = saved;
+			}
+		}
+	}
+}
+
+/* The CN's ASCII words and its byte-wise UTF-8 check agree at every
+   position: a control character, a valid two-byte sequence, a stray
+   continuation byte */
+static void test_cn_every_position(void)
+{
+	unsigned char value[40];
+
+	for (size_t size = 2; size <= sizeof(value); size++) {
+		memset(value, 'a', size);
+		assert_ssl_text(TRUE, value, size, NULL);
+		for (size_t pos = 0; pos < size; pos++) {
+			value[pos] = 0x1f;
+			assert_ssl_text(TRUE, value, size,
+				"SSL CN contains NUL or a control character");
+			value[pos] = 0x7f;
+			assert_ssl_text(TRUE, value, size,
+				"SSL CN contains NUL or a control character");
+			value[pos] = 0x80;
+			assert_ssl_text(TRUE, value, size,
+				"SSL CN is not valid UTF-8");
+			if (pos + 1 < size) {
+				/* U+00E9 */
+				value[pos] = 0xc3;
+				value[pos + 1] = 0xa9;
+				assert_ssl_text(TRUE, value, size, NULL);
+				value[pos + 1] = 'a';
+			}
+			value[pos] = 'a';
+		}
+	}
+}
+
 void test_malformed_register(void)
 {
 	g_assert_cmpuint(malformed_cases_count, >=, 40);
@@ -104,4 +196,8 @@ void test_malformed_register(void)
 	g_test_add_func("/malformed/crc32c-every-byte-flipped",
 			test_crc32c_every_byte_flipped);
 	g_test_add_func("/malformed/junk-64k", test_junk);
+	g_test_add_func("/malformed/control-char-every-position",
+			test_control_char_every_position);
+	g_test_add_func("/malformed/cn-every-position",
+			test_cn_every_position);
 }
