@@ -387,11 +387,17 @@ v1_decode_fast(const unsigned char *data, size_t size,
 	const unsigned char *cr;
 	size_t len;
 
-	/* memchr() compares many bytes per instruction, and the CR it finds
-	   is what stops the byte-wise parsers below */
-	if (max <= PROXY_HEADER_V1_SIGNATURE_SIZE ||
-	    (cr = memchr(p, '\r', max - PROXY_HEADER_V1_SIGNATURE_SIZE)) == NULL ||
-	    (size_t)(cr - data) + 1 == size || cr[1] != '\n')
+	if (max <= PROXY_HEADER_V1_SIGNATURE_SIZE)
+		return false;
+	/* A proxy's line usually comes alone, so its CRLF ends the data:
+	   then the parsers below, which stop at any CR, end at that one or
+	   give up. Otherwise memchr() finds the first CR, comparing many
+	   bytes per instruction. */
+	if (size <= PROXY_HEADER_V1_MAX_SIZE &&
+	    data[size - 2] == '\r' && data[size - 1] == '\n')
+		cr = data + size - 2;
+	else if ((cr = memchr(p, '\r', max - PROXY_HEADER_V1_SIGNATURE_SIZE)) == NULL ||
+		 (size_t)(cr - data) + 1 == size || cr[1] != '\n')
 		return false;
 	len = (size_t)(cr - p);
 	if (len >= 7 && memcmp(p, "UNKNOWN", 7) == 0 &&
