@@ -9,7 +9,8 @@
 #define HAPROXY_TLV_SETTINGS_NAME "haproxy_tlv"
 
 /* Kept as strings and validated by haproxy_tlv_settings_parse(): Dovecot's
-   own enum and boolean errors do not name the setting. */
+   own enum and boolean errors do not name the setting. A new setting also
+   goes into the key of src/login/haproxy-tlv-settings-memo.c. */
 struct haproxy_tlv_settings {
 #if DOVECOT_PREREQ(2, 4, 0)
 	pool_t pool;
