@@ -399,20 +399,26 @@ void haproxy_tlv_cert_describe(X509 *cert,
 
 /* Dovecot takes ssl_cert_username_field the same way. The last field's
    NID is kept: OBJ_txt2nid() searches OpenSSL's tables, and a process
-   asks for the same field for every client. */
+   asks for the same field for every client. The name is kept in static
+   storage, not on the heap: Dovecot unloads the plugin before the
+   process exits, and a heap copy would then be lost (valgrind: a
+   definite leak per process). A longer name is not kept. */
 static int field_nid(const char *field)
 {
-	static char *last_field = NULL;
+	static char last_field[64];
 	static int last_nid;
+	int nid;
 
-	if (last_field != NULL && strcmp(last_field, field) == 0)
+	if (last_field[0] != '\0' && strcmp(last_field, field) == 0)
 		return last_nid;
-	last_nid = OBJ_txt2nid(field);
-	if (last_nid == NID_undef)
+	nid = OBJ_txt2nid(field);
+	if (nid == NID_undef)
 		ERR_clear_error();
-	i_free(last_field);
-	last_field = i_strdup(field);
-	return last_nid;
+	if (i_strocpy(last_field, field, sizeof(last_field)) < 0)
+		last_field[0] = '\0';
+	else
+		last_nid = nid;
+	return nid;
 }
 
 /* The string types that may hold only ASCII. OpenSSL converts their
