@@ -34,7 +34,15 @@ mount_root() {
 
 umount_root() {
 	root=$1
-	! mounted "$root" || umount -R "$root"
+	mounted "$root" || return 0
+	# a test's Dovecot children may still be exiting after their master
+	# (the root's /tmp is then busy for a moment): wait for them, then
+	# detach what is still held, which goes once they have exited
+	for _ in $(seq 20); do
+		umount -R "$root" 2>/dev/null && return 0
+		sleep 0.5
+	done
+	umount -R -l "$root"
 }
 
 make_root() {
